@@ -1,0 +1,5 @@
+"""``python -m imajin`` is the same as the ``imajin`` command."""
+
+from imajin.cli import main
+
+main()
