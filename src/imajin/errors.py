@@ -120,9 +120,7 @@ class UpstreamError(ImajinError):
 
     code = "upstream_error"
 
-    def __init__(
-        self, message: str, *, status: int | None = None, body: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.body = body

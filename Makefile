@@ -1,0 +1,53 @@
+# imajin's developer commands. `make help` lists them.
+#   make run    install into .venv, migrate, start the platform on 127.0.0.1:8000
+#   make test   install into .venv, then format check, lint, type check and the whole suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= dev,postgres,celery
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: help install run test check static format lint typecheck pytest bench-engine clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create/update .venv with imajin and its dev tools
+
+run: install ## Start the platform on 127.0.0.1:8000 (SQLite + local files in ./data)
+	$(BIN)/imajin db upgrade
+	exec $(BIN)/imajin serve
+
+test: install static pytest ## Everything CI runs: format check, lint, types, whole test suite
+
+check: test ## Same as `make test`
+
+static: format lint typecheck ## Format check, lint (complexity limit 10), strict types
+
+format: install ## Check formatting (fix with `.venv/bin/ruff format .`)
+	$(BIN)/ruff format --check src tests benchmarks
+
+lint: install ## Lint with ruff (includes the McCabe complexity limit)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: install ## Strict mypy over src/
+	$(BIN)/mypy
+
+pytest: install ## Only the test suite (pass ARGS="-k name" to select)
+	$(BIN)/pytest $(ARGS)
+
+bench-engine: install ## Engine overhead vs plain diffusers on the tiny models
+	$(BIN)/python -m benchmarks.engine.bench_engine
+
+clean: ## Remove caches (keeps .venv and data/)
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis test-artifacts

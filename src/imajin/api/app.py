@@ -1,0 +1,61 @@
+"""The FastAPI app factory. Routers are one per resource; the platform comes in built."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from imajin import __version__
+from imajin.api.errors import register_error_handlers
+from imajin.api.metrics import HttpMetrics
+from imajin.api.middleware import RequestContextMiddleware
+from imajin.api.routers import health, keys, system
+from imajin.wiring import Platform
+
+DESCRIPTION = """\
+Self-hosted AI image generation: variations and web derivatives, a prompt
+assistant, batch studio and gateway flows on one engine.
+
+When API keys are configured, send one as `Authorization: Bearer <key>` or
+`X-API-Key: <key>`. Scopes: `read` < `generate` < `admin`.
+"""
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """Build the HTTP app around an already-built :class:`Platform`."""
+    settings = platform.settings
+    app = FastAPI(
+        title="imajin",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+    app.state.metrics = HttpMetrics()
+
+    register_error_handlers(app)
+    for router in (health.router, system.router, keys.router):
+        app.include_router(router)
+
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["*"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "X-Request-ID",
+                "Last-Event-ID",
+            ],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+        )
+    # Added last so it is outermost: every response, errors included, gets a request id.
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.server.max_body_bytes,
+    )
+    return app

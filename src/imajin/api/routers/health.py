@@ -1,0 +1,53 @@
+"""Health endpoints: open to everyone, for load balancers and the source systems' clients."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from imajin import __version__
+from imajin.api.deps import PlatformDep
+from imajin.storage.local import StorageHealth
+
+router = APIRouter(tags=["health"])
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    service: str
+    version: str
+    database: Literal["ok", "unavailable"]
+    storage: StorageHealth
+
+
+def _health(platform: PlatformDep) -> JSONResponse:
+    storage = platform.storage.health()
+    database_ok = platform.database.ping()
+    healthy = database_ok and storage.writable
+    body = HealthPublic(
+        status="ok" if healthy else "degraded",
+        # The variations contract (SPEC §3.2) names the service "image-generator".
+        service="image-generator",
+        version=__version__,
+        database="ok" if database_ok else "unavailable",
+        storage=storage,
+    )
+    return JSONResponse(body.model_dump(by_alias=True), status_code=200 if healthy else 503)
+
+
+@router.get("/health", response_model=HealthPublic, summary="Platform health")
+def health(platform: PlatformDep) -> JSONResponse:
+    return _health(platform)
+
+
+@router.get("/healthz", response_model=HealthPublic, summary="Health (gateway path)")
+def healthz(platform: PlatformDep) -> JSONResponse:
+    return _health(platform)
+
+
+@router.get("/api/health", response_model=HealthPublic, summary="Health (studio path)")
+def api_health(platform: PlatformDep) -> JSONResponse:
+    return _health(platform)

@@ -1,0 +1,36 @@
+"""Operational routes: Prometheus metrics and the caller's identity."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from imajin.api.auth import Authenticated, ReadAccess, require
+from imajin.api.metrics import CONTENT_TYPE_LATEST, HttpMetrics
+from imajin.config.settings import Scope
+from imajin.store.api_keys import expand_scopes
+
+router = APIRouter(tags=["system"], dependencies=[ReadAccess])
+
+
+class WhoAmI(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    auth_enabled: bool = Field(serialization_alias="authEnabled")
+    key_id: str | None = Field(serialization_alias="keyId")
+    scopes: list[Scope]
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    http_metrics: HttpMetrics = request.app.state.metrics
+    return Response(http_metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/whoami", response_model=WhoAmI, response_model_by_alias=True)
+def whoami(key: Annotated[Authenticated, Depends(require(Scope.READ))]) -> WhoAmI:
+    if key is None:
+        return WhoAmI(auth_enabled=False, key_id=None, scopes=sorted(Scope))
+    return WhoAmI(auth_enabled=True, key_id=key.id, scopes=sorted(expand_scopes(key.scopes)))

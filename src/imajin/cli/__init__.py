@@ -1,0 +1,71 @@
+"""The `imajin` command line. Each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imajin import __version__
+from imajin.cli import config_commands, db_commands, keys_commands
+from imajin.cli.context import state
+from imajin.cli.serve import serve
+from imajin.errors import ConfigError, ImajinError
+
+app = typer.Typer(
+    name="imajin",
+    help="imajin: self-hosted AI image generation. Start with `imajin serve`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: ./config.yaml when present).",
+            envvar="IMAJIN_CONFIG",
+        ),
+    ] = None,
+) -> None:
+    state(ctx).config_file = config
+
+
+@app.command()
+def version() -> None:
+    """Print imajin's version."""
+    typer.echo(__version__)
+
+
+app.command()(serve)
+app.add_typer(config_commands.app, name="config")
+app.add_typer(db_commands.app, name="db")
+app.add_typer(keys_commands.app, name="keys")
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning imajin's errors into a message and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except ImajinError as exc:
+        typer.secho(f"error: {exc.message}", fg="red", err=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors
+        import click  # noqa: PLC0415
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,6 @@
+"""File storage: a local directory with atomic writes, and path confinement."""
+
+from imajin.storage.local import LocalFileStorage, StorageHealth
+from imajin.storage.paths import UnsafePath, confine_path
+
+__all__ = ["LocalFileStorage", "StorageHealth", "UnsafePath", "confine_path"]

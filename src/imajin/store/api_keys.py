@@ -1,0 +1,130 @@
+"""API keys: generation, hashing and the repository that stores their hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from imajin.config.settings import ConfiguredKey, Scope
+from imajin.errors import NotFound
+from imajin.store.database import Database
+from imajin.store.tables import ApiKeyRow, utcnow
+
+KEY_PREFIX = "imj_"
+
+
+def generate_key() -> str:
+    """A new random key (256 bits), e.g. ``imj_3q2...``."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 hex of the key. Keys are random, so a slow KDF would add nothing."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def expand_scopes(scopes: Iterable[Scope | str]) -> frozenset[Scope]:
+    """What a key may do: ``admin`` implies ``generate``, which implies ``read``."""
+    granted = {Scope(scope) for scope in scopes}
+    if Scope.ADMIN in granted:
+        granted |= {Scope.GENERATE, Scope.READ}
+    if Scope.GENERATE in granted:
+        granted.add(Scope.READ)
+    return frozenset(granted)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A key as the rest of the system sees it (never the secret)."""
+
+    id: str
+    name: str
+    scopes: tuple[Scope, ...]
+    created_at: datetime | None
+    revoked_at: datetime | None
+    source: str  # "database" or "config"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class ApiKeyRepository:
+    """Keys created with ``imajin keys create`` (database) plus hashes from config."""
+
+    def __init__(self, database: Database, *, configured: Sequence[ConfiguredKey] = ()) -> None:
+        self._database = database
+        self._configured = tuple(configured)
+
+    def create(self, *, scopes: Sequence[Scope], name: str = "") -> tuple[ApiKey, str]:
+        """Store a new key's hash; returns the record and the key, shown only this once."""
+        key = generate_key()
+        row = ApiKeyRow(
+            id=secrets.token_hex(8),
+            name=name,
+            key_hash=hash_key(key),
+            scopes=sorted(scope.value for scope in set(scopes)),
+            created_at=utcnow(),
+        )
+        with self._database.session() as session:
+            session.add(row)
+        return _from_row(row), key
+
+    def list(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        with self._database.session() as session:
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)).all()
+        keys = [_from_row(row) for row in rows] + [_from_config(c) for c in self._configured]
+        return [key for key in keys if include_revoked or key.active]
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Mark a database key revoked; it stops working at once."""
+        with self._database.session() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                raise NotFound(f"No API key with id {key_id!r} (see `imajin keys list`).")
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+            return _from_row(row)
+
+    def has_active_keys(self) -> bool:
+        return bool(self._configured) or bool(self.list())
+
+    def authenticate(self, key: str) -> ApiKey | None:
+        """The active key matching ``key``, or None."""
+        digest = hash_key(key)
+        for configured in self._configured:
+            if hmac.compare_digest(configured.hash, digest):
+                return _from_config(configured)
+        with self._database.session() as session:
+            row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return _from_row(row)
+
+
+def _from_row(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        scopes=tuple(Scope(scope) for scope in row.scopes),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        source="database",
+    )
+
+
+def _from_config(key: ConfiguredKey) -> ApiKey:
+    return ApiKey(
+        id=key.id,
+        name=key.name,
+        scopes=tuple(key.scopes),
+        created_at=None,
+        revoked_at=None,
+        source="config",
+    )
