@@ -1,0 +1,272 @@
+"""The 7-level maturity scale (SPEC §1.3) and the allowed band of a request.
+
+Levels are ordered from ``sfw`` to ``extreme``; comparisons between levels use
+that order, not alphabetical order. Legal safety (:mod:`imajin.safety.policy`)
+binds every level, ``extreme`` included.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from imajin.errors import InvalidInput
+
+__all__ = [
+    "LEGACY_LEVELS",
+    "MaturityBand",
+    "MaturityLevel",
+    "MaturityPolicy",
+    "allowed_band",
+    "clamp",
+    "parse_maturity",
+]
+
+
+class MaturityLevel(StrEnum):
+    """A maturity level; ``<``, ``<=``, ``>``, ``>=`` follow the scale."""
+
+    SFW = "sfw"
+    SUGGESTIVE = "suggestive"
+    MATURE = "mature"
+    EXPLICIT_SOFT = "explicit_soft"
+    EXPLICIT_NUDE = "explicit_nude"
+    EXPLICIT_SEXUAL = "explicit_sexual"
+    EXTREME = "extreme"
+
+    @property
+    def rank(self) -> int:
+        """The level's position on the scale, 0 (``sfw``) to 6 (``extreme``)."""
+        return _ORDER.index(self)
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name."""
+        return _INFO[self][0]
+
+    @property
+    def description(self) -> str:
+        """One neutral sentence on what the level allows."""
+        return _INFO[self][1]
+
+    @property
+    def is_explicit(self) -> bool:
+        """True from ``explicit_soft`` upwards."""
+        return self.rank >= _ORDER.index(MaturityLevel.EXPLICIT_SOFT)
+
+    def _rank_of(self, other: object) -> int | None:
+        if isinstance(other, MaturityLevel):
+            return other.rank
+        if isinstance(other, str):
+            return parse_maturity(other).rank
+        return None
+
+    # str would compare alphabetically ("explicit_nude" < "mature"); compare by rank.
+    def __lt__(self, other: str) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank < rank
+
+    def __le__(self, other: str) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank <= rank
+
+    def __gt__(self, other: str) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank > rank
+
+    def __ge__(self, other: str) -> bool:
+        rank = self._rank_of(other)
+        return NotImplemented if rank is None else self.rank >= rank
+
+
+_ORDER: Final[tuple[MaturityLevel, ...]] = tuple(MaturityLevel)
+
+_INFO: Final[dict[MaturityLevel, tuple[str, str]]] = {
+    MaturityLevel.SFW: ("Safe for work", "Suitable for every audience and any public page."),
+    MaturityLevel.SUGGESTIVE: (
+        "Suggestive",
+        "Mild allure such as fashion or swimwear poses, with no nudity.",
+    ),
+    MaturityLevel.MATURE: (
+        "Mature",
+        "Adult themes and revealing clothing, with intimate areas covered.",
+    ),
+    MaturityLevel.EXPLICIT_SOFT: (
+        "Explicit (soft)",
+        "Implied or partly obscured nudity without explicit detail.",
+    ),
+    MaturityLevel.EXPLICIT_NUDE: ("Explicit (nude)", "Full nudity without sexual activity."),
+    MaturityLevel.EXPLICIT_SEXUAL: (
+        "Explicit (sexual)",
+        "Sexual activity between consenting adults.",
+    ),
+    MaturityLevel.EXTREME: (
+        "Extreme",
+        "The most intense adult content permitted, still bound by legal safety.",
+    ),
+}
+
+LEGACY_LEVELS: Final[dict[str, MaturityLevel]] = {"explicit": MaturityLevel.EXPLICIT_NUDE}
+"""S1's 4-level values that are not on the 7-level scale, and what they map to."""
+
+
+def parse_maturity(value: str | MaturityLevel, *, field: str = "maturity") -> MaturityLevel:
+    """Parse a maturity level, accepting S1's legacy values (``explicit``).
+
+    Case, surrounding space and ``-`` or space for ``_`` are forgiven.
+
+    Raises:
+        InvalidInput: *value* is not a level; the error names *field* and the
+            allowed values.
+    """
+    if isinstance(value, MaturityLevel):
+        return value
+    key = (
+        value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else ""
+    )
+    if key in LEGACY_LEVELS:
+        return LEGACY_LEVELS[key]
+    try:
+        return MaturityLevel(key)
+    except ValueError:
+        allowed = ", ".join(level.value for level in MaturityLevel)
+        raise InvalidInput(
+            f"`{field}` must be one of {allowed} (or the legacy value `explicit`); got {value!r}.",
+            field=field,
+        ) from None
+
+
+def clamp(
+    level: MaturityLevel, *, minimum: MaturityLevel, maximum: MaturityLevel
+) -> tuple[MaturityLevel, bool]:
+    """Clamp *level* into ``[minimum, maximum]``.
+
+    Returns:
+        The clamped level and whether it differs from *level*.
+
+    Raises:
+        InvalidInput: *minimum* is above *maximum*.
+    """
+    if minimum > maximum:
+        raise InvalidInput(
+            f"The maturity band is empty: minimum `{minimum}` is above maximum `{maximum}`.",
+            field="minimumRating",
+        )
+    if level < minimum:
+        return minimum, True
+    if level > maximum:
+        return maximum, True
+    return level, False
+
+
+class MaturityPolicy(BaseModel):
+    """An instance's maturity policy (``maturityPolicy`` in its configuration).
+
+    All three values are required: the instance owns them (SPEC §4.3).
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
+    )
+
+    allow_explicit_content: bool = Field(
+        description="Whether levels from explicit_soft upwards may be produced."
+    )
+    default_minimum: MaturityLevel = Field(
+        description="The band's floor when a request names none."
+    )
+    default_maximum: MaturityLevel = Field(
+        description="The band's ceiling when a request names none."
+    )
+
+    @field_validator("default_minimum", "default_maximum", mode="before")
+    @classmethod
+    def _accept_legacy(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_maturity(value, field=to_camel(info.field_name or "maturity"))
+        except InvalidInput as exc:
+            # Inside pydantic, a ValueError becomes a ValidationError with the field's path.
+            raise ValueError(exc.message) from None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaturityPolicy:
+        if self.default_minimum > self.default_maximum:
+            raise ValueError(
+                f"defaultMinimum `{self.default_minimum}` is above "
+                f"defaultMaximum `{self.default_maximum}`"
+            )
+        return self
+
+
+class MaturityBand(BaseModel):
+    """The inclusive range of levels a result may have."""
+
+    model_config = ConfigDict(frozen=True)
+
+    minimum: MaturityLevel
+    maximum: MaturityLevel
+
+    def clamp(
+        self, level: MaturityLevel | str, *, field: str = "maturity"
+    ) -> tuple[MaturityLevel, bool]:
+        """Clamp *level* into the band; see :func:`clamp`."""
+        return clamp(parse_maturity(level, field=field), minimum=self.minimum, maximum=self.maximum)
+
+
+# Without explicit content, the ceiling is the highest level below explicit_soft.
+_NON_EXPLICIT_CEILING: Final = MaturityLevel.MATURE
+
+
+def allowed_band(
+    policy: MaturityPolicy,
+    *,
+    minimum: MaturityLevel | str | None = None,
+    maximum: MaturityLevel | str | None = None,
+) -> MaturityBand:
+    """Combine a request's ``minimumRating``/``maximumRating`` with the instance policy.
+
+    A bound the request leaves out comes from the policy's defaults. When the
+    policy does not allow explicit content, both bounds are capped at
+    ``mature``.
+
+    Raises:
+        InvalidInput: A bound is not a level, or the request's minimum is above
+            its maximum.
+    """
+    low = (
+        policy.default_minimum
+        if minimum is None
+        else parse_maturity(minimum, field="minimumRating")
+    )
+    high = (
+        policy.default_maximum
+        if maximum is None
+        else parse_maturity(maximum, field="maximumRating")
+    )
+    if minimum is not None and maximum is not None and low > high:
+        raise InvalidInput(
+            f"`minimumRating` ({low}) is above `maximumRating` ({high}).", field="minimumRating"
+        )
+    if not policy.allow_explicit_content:
+        high = min(high, _NON_EXPLICIT_CEILING, key=lambda level: level.rank)
+        low = min(low, _NON_EXPLICIT_CEILING, key=lambda level: level.rank)
+    # A request bound on one side may cross a policy default on the other; the
+    # request wins and the default gives way.
+    if low > high:
+        if minimum is not None:
+            high = low
+        else:
+            low = high
+    return MaturityBand(minimum=low, maximum=high)
