@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -9,7 +12,7 @@ from imajin import __version__
 from imajin.api.errors import register_error_handlers
 from imajin.api.metrics import HttpMetrics
 from imajin.api.middleware import RequestContextMiddleware
-from imajin.api.routers import health, keys, system
+from imajin.api.routers import events, health, jobs, keys, system
 from imajin.wiring import Platform
 
 DESCRIPTION = """\
@@ -24,7 +27,19 @@ When API keys are configured, send one as `Authorization: Bearer <key>` or
 def create_app(platform: Platform) -> FastAPI:
     """Build the HTTP app around an already-built :class:`Platform`."""
     settings = platform.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Background work (dispatcher, relay) runs while the app serves; the caller
+        # that built the platform disposes of it.
+        platform.start()
+        try:
+            yield
+        finally:
+            platform.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="imajin",
         version=__version__,
         description=DESCRIPTION,
@@ -35,7 +50,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.metrics = HttpMetrics()
 
     register_error_handlers(app)
-    for router in (health.router, system.router, keys.router):
+    for router in (health.router, system.router, keys.router, jobs.router, events.router):
         app.include_router(router)
 
     if settings.server.cors_origins:

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from imajin import __version__
-from imajin.cli import config_commands, db_commands, keys_commands
+from imajin.cli import config_commands, db_commands, jobs_commands, keys_commands
 from imajin.cli.context import state
 from imajin.cli.serve import serve
+from imajin.cli.worker import worker
 from imajin.errors import ConfigError, ImajinError
 
 app = typer.Typer(
@@ -46,9 +47,11 @@ def version() -> None:
 
 
 app.command()(serve)
+app.command()(worker)
 app.add_typer(config_commands.app, name="config")
 app.add_typer(db_commands.app, name="db")
 app.add_typer(keys_commands.app, name="keys")
+app.add_typer(jobs_commands.app, name="jobs")
 
 
 def main() -> None:

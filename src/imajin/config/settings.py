@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from imajin.config.jobs import JobsSettings
+
 
 class Section(BaseModel):
     """Base of every settings section: strict about keys, immutable once built."""
@@ -90,6 +92,12 @@ class AuthSettings(Section):
     )
 
 
+class EventsSettings(Section):
+    redis_url: str | None = Field(
+        None, description="Also publish every event to Redis pub/sub (channel imajin.events)."
+    )
+
+
 class Settings(Section):
     """The whole effective configuration. Build it with :func:`imajin.config.load_settings`."""
 
@@ -98,6 +106,8 @@ class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     logging: LoggingSettings = LoggingSettings()
     auth: AuthSettings = AuthSettings()
+    jobs: JobsSettings = JobsSettings()
+    events: EventsSettings = EventsSettings()
 
     @property
     def database_url(self) -> str:

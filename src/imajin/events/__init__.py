@@ -1,3 +1,7 @@
-"""Domain events: outbox, subscribers, SSE feeds, analytics consumer.
+"""Domain events: the outbox, the relay to subscribers, SSE feeds, analytics."""
 
-Filled by the jobs issue (#4); empty until then."""
+from imajin.events.bus import EventBus
+from imajin.events.models import Event, JobEvent
+from imajin.events.outbox import EventStore, record_event
+
+__all__ = ["Event", "EventBus", "EventStore", "JobEvent", "record_event"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import Authenticated, ReadAccess, require
+from imajin.api.deps import PlatformDep
 from imajin.api.metrics import CONTENT_TYPE_LATEST, HttpMetrics
 from imajin.config.settings import Scope
 from imajin.store.api_keys import expand_scopes
@@ -24,9 +26,11 @@ class WhoAmI(BaseModel):
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, platform: PlatformDep) -> Response:
+    # HTTP metrics belong to this app; job and event metrics to the platform.
     http_metrics: HttpMetrics = request.app.state.metrics
-    return Response(http_metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    body = http_metrics.render() + generate_latest(platform.metrics)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/api/whoami", response_model=WhoAmI, response_model_by_alias=True)

@@ -1,0 +1,50 @@
+"""Job system settings (the ``jobs:`` section of the configuration)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QueueSettings(_Section):
+    capacity: int = Field(100, ge=1, description="Queued + running jobs admitted before 429.")
+
+
+class CelerySettings(_Section):
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="redis://... or amqp://user:pass@host:5672//"
+    )
+    queue_prefix: str = Field("imajin", description="Celery queue names are <prefix>.<route>.")
+    visibility_timeout_s: int = Field(
+        3600, ge=1, description="Redis only: an unacknowledged message is re-delivered after this."
+    )
+    connect_timeout_s: float = Field(3.0, gt=0, description="Broker connect timeout at submit.")
+
+
+class JobsSettings(_Section):
+    dispatcher: Literal["local", "celery"] = Field(
+        "local", description="local: worker threads in the server; celery: `imajin worker`s."
+    )
+    workers: int = Field(1, ge=0, le=64, description="Local worker threads (0: none here).")
+    default_capacity: int = Field(100, ge=1, description="Capacity of queues not listed below.")
+    queues: dict[str, QueueSettings] = Field(
+        default_factory=dict, description="Per-queue capacity, by queue name."
+    )
+    max_attempts: int = Field(3, ge=1, le=20, description="Runs before a lost job is failed.")
+    heartbeat_interval_s: float = Field(2.0, gt=0, description="How often running jobs beat.")
+    stale_after_s: float = Field(
+        30.0, gt=0, description="A running job without a heartbeat this long lost its worker."
+    )
+    poll_interval_s: float = Field(0.5, gt=0, description="Idle workers look for jobs this often.")
+    retry_after_default_s: int = Field(5, ge=1, description="Retry-After with no history yet.")
+    retry_after_max_s: int = Field(120, ge=1, description="Cap on the Retry-After estimate.")
+    celery: CelerySettings = CelerySettings()
+
+    def capacity_of(self, queue: str) -> int:
+        configured = self.queues.get(queue)
+        return configured.capacity if configured else self.default_capacity

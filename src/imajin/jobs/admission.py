@@ -1,0 +1,86 @@
+"""Admission: bounded queues. A full queue answers with how long to wait, not a pile-up."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from imajin.config.jobs import JobsSettings
+from imajin.errors import Overloaded
+from imajin.jobs.models import Job, JobSpec
+from imajin.jobs.repository import JobRepository
+from imajin.store.database import Database
+
+
+class Admission:
+    """Writes jobs (and their QUEUED events) only while their queues have room.
+
+    The count and the insert happen under a per-queue lock — a thread lock in
+    this process and, on PostgreSQL, a transaction-scoped advisory lock across
+    nodes — so concurrent submits cannot overshoot a queue's capacity.
+    """
+
+    def __init__(
+        self, database: Database, repository: JobRepository, settings: JobsSettings
+    ) -> None:
+        self._database = database
+        self._repository = repository
+        self._settings = settings
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    def admit(self, specs: Sequence[JobSpec]) -> list[Job]:
+        """Queue all ``specs`` or none.
+
+        Raises:
+            Overloaded: a queue lacks room for its share of ``specs``; nothing is written.
+        """
+        by_queue: dict[str, int] = defaultdict(int)
+        for spec in specs:
+            by_queue[spec.queue] += 1
+        queues = sorted(by_queue)  # one lock order everywhere: no deadlocks
+        with self._locks_guard:
+            locks = [self._locks[queue] for queue in queues]
+        for lock in locks:
+            lock.acquire()
+        try:
+            with self._database.session() as session:
+                for queue in queues:
+                    self._lock_across_nodes(session, queue)
+                    self._check_room(session, queue, wanted=by_queue[queue])
+                return self._repository.insert(
+                    session, specs, max_attempts=self._settings.max_attempts
+                )
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    def _lock_across_nodes(self, session: Session, queue: str) -> None:
+        if self._database.dialect == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(queue.encode()))))
+
+    def _check_room(self, session: Session, queue: str, *, wanted: int) -> None:
+        capacity = self._settings.capacity_of(queue)
+        active = self._repository.active_count(session, queue)
+        if active + wanted > capacity:
+            retry_after = self.retry_after(queue, depth=active)
+            raise Overloaded(
+                f"Queue {queue!r} is full ({active} of {capacity} places taken, {wanted} "
+                f"asked for); retry in about {retry_after} s.",
+                retry_after=retry_after,
+            )
+
+    def retry_after(self, queue: str, *, depth: int) -> int:
+        """Seconds until a place is likely free: typical run time × jobs ahead per worker."""
+        durations = self._repository.recent_durations(queue)
+        if not durations:
+            return self._settings.retry_after_default_s
+        workers = max(self._settings.workers, 1)
+        estimate = statistics.median(durations) * max(depth, 1) / workers
+        return max(1, min(round(estimate), self._settings.retry_after_max_s))

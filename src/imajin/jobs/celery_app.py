@@ -1,0 +1,76 @@
+"""Celery for scale-out: the broker carries job ids; the store keeps the jobs.
+
+Messages are acknowledged late, one at a time, and re-queued if the worker
+is lost; since :meth:`JobRunner.run_by_id` claims a job with compare-and-set,
+a re-delivered message for a job that already ran is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from imajin.config.jobs import JobsSettings
+from imajin.jobs.runner import Heartbeats, JobRunner
+from imajin.jobs.workers import worker_id
+
+try:
+    from celery import Celery
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "The Celery dispatcher needs the `celery` extra: pip install 'imajin[celery]'"
+    ) from exc
+
+logger = logging.getLogger(__name__)
+
+TASK_NAME = "imajin.run_job"
+
+
+def queue_name(settings: JobsSettings, route: str) -> str:
+    """Celery queue for a routing key: ``<prefix>.<route>``, e.g. ``imajin.sdxl``."""
+    return f"{settings.celery.queue_prefix}.{route}"
+
+
+def make_celery(settings: JobsSettings) -> Celery:
+    """A Celery app configured for at-least-once delivery of long GPU jobs."""
+    app = Celery("imajin", broker=settings.celery.broker_url, set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_default_queue=queue_name(settings, "default"),
+        broker_connection_timeout=settings.celery.connect_timeout_s,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.celery.visibility_timeout_s},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    app.task(name=TASK_NAME, acks_late=True)(_run_job)
+    return app
+
+
+@dataclass
+class WorkerRuntime:
+    """What a Celery worker process runs jobs with (set once by ``imajin worker``)."""
+
+    runner: JobRunner
+    heartbeats: Heartbeats
+    name: str = "celery"
+
+
+_runtime: WorkerRuntime | None = None
+
+
+def install_runtime(runtime: WorkerRuntime) -> None:
+    """Called by ``imajin worker`` before the worker starts consuming."""
+    global _runtime  # noqa: PLW0603  # Celery tasks are module functions; this is their seam
+    _runtime = runtime
+
+
+def _run_job(job_id: str) -> dict[str, Any]:
+    if _runtime is None:
+        raise RuntimeError("this process is not an imajin worker (start it with `imajin worker`)")
+    ran = _runtime.runner.run_by_id(job_id, worker_id(_runtime.name))
+    return {"jobId": job_id, "ran": ran}

@@ -1,0 +1,96 @@
+"""The scale-out dispatcher: hands job ids to Celery queues routed by model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from imajin.config.jobs import JobsSettings
+from imajin.errors import ServiceUnavailable
+from imajin.jobs.celery_app import TASK_NAME, make_celery, queue_name
+from imajin.jobs.local import Reaper
+from imajin.jobs.models import Job
+from imajin.jobs.repository import JobRepository
+
+logger = logging.getLogger(__name__)
+
+
+class CeleryDispatcher:
+    """Sends each admitted job to ``<prefix>.<route>``.
+
+    A job is written to the store before it is sent, so a broker outage loses
+    nothing: the submit answers 503, the job stays queued, and a pump thread
+    sends every never-dispatched job once the broker is back. The reaper
+    re-queues jobs whose worker stopped beating; the pump sends them again.
+    """
+
+    def __init__(self, repository: JobRepository, settings: JobsSettings) -> None:
+        self._repository = repository
+        self._settings = settings
+        self.celery = make_celery(settings)
+        self._stop = threading.Event()
+        self._send_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.reaper = Reaper(repository, settings, lambda jobs: None)  # the pump re-sends
+
+    def start(self) -> None:
+        self._stop.clear()
+        for target, name in ((self._pump, "imajin-celery-pump"), (self._reap, "imajin-reaper")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        self._threads.clear()
+
+    def dispatch(self, jobs: Sequence[Job]) -> None:
+        """Send ``jobs`` now.
+
+        Raises:
+            ServiceUnavailable: the broker is unreachable; the jobs stay queued in
+                the store and are sent when it returns.
+        """
+        for job in jobs:
+            try:
+                self._send(job)
+            except Exception as exc:
+                ids = ", ".join(j.id for j in jobs)
+                raise ServiceUnavailable(
+                    f"The job broker is unreachable ({type(exc).__name__}). Job(s) {ids} are "
+                    "stored and will be dispatched when it is back."
+                ) from exc
+
+    def _send(self, job: Job) -> None:
+        with self._send_lock:
+            self.celery.send_task(
+                TASK_NAME,
+                args=[job.id],
+                queue=queue_name(self._settings, job.route),
+                priority=_broker_priority(job.priority),
+                retry=False,
+            )
+        self._repository.mark_dispatched(job.id)
+
+    def _pump(self) -> None:
+        while not self._stop.wait(self._settings.poll_interval_s):
+            try:
+                for job in self._repository.undispatched():
+                    self._send(job)
+            except Exception as exc:
+                logger.warning("broker still unreachable (%s); will retry", type(exc).__name__)
+
+    def _reap(self) -> None:
+        while not self._stop.wait(self._settings.heartbeat_interval_s):
+            try:
+                self.reaper.sweep()
+            except Exception:
+                logger.exception("reaper sweep failed")
+
+
+def _broker_priority(priority: int) -> int:
+    """Map our -100..100 onto the broker's 0..9 (RabbitMQ: higher first)."""
+    return max(0, min(9, (priority + 100) * 9 // 200))

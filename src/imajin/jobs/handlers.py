@@ -1,0 +1,128 @@
+"""Job kinds and the narrow context their handlers run with.
+
+A handler is ``def handle(ctx: JobContext) -> dict | None``: it reads
+``ctx.job.params``, does its work with ``ctx.resources``, reports progress (which
+raises :class:`JobCancelled` when a cancel was asked for), and returns the
+job's result. The same handler runs under the local and the Celery dispatcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from imajin.errors import InvalidInput
+from imajin.events.outbox import record_event
+from imajin.jobs.models import Job
+from imajin.storage.local import LocalFileStorage
+from imajin.store.database import Database
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when its job was cancelled; the runner marks it cancelled."""
+
+
+@dataclass(frozen=True)
+class JobResources:
+    """What handlers may use. Built once per process by the composition root."""
+
+    database: Database
+    storage: LocalFileStorage
+    # Filled by later subsystems (engine, imaging, ...) keyed by name; typed at use.
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+ProgressSink = Callable[[int, int, str, dict[str, Any]], bool]
+
+
+@dataclass
+class JobContext:
+    """Everything one run of a handler gets."""
+
+    job: Job
+    resources: JobResources
+    logger: logging.LoggerAdapter[logging.Logger]
+    _progress: ProgressSink
+    _final_writes: list[Callable[[Session], None]] = field(default_factory=list)
+    _min_interval_s: float = 0.2
+    _last_report: float = 0.0
+
+    def report(self, step: int, total: int, message: str = "", **extra: Any) -> None:
+        """Record progress and honour cancellation (raises :class:`JobCancelled`).
+
+        Reports closer together than ``_min_interval_s`` are skipped (the final
+        step never is) so fast loops do not flood the store with events.
+        """
+        now = time.monotonic()
+        if step < total and now - self._last_report < self._min_interval_s:
+            return
+        self._last_report = now
+        if self._progress(step, total, message, extra):
+            raise JobCancelled(f"job {self.job.id} was cancelled")
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`JobCancelled` if a cancel was asked for (reports current progress)."""
+        progress = self.job.progress
+        if self._progress(progress.step, progress.total, progress.message, {}):
+            raise JobCancelled(f"job {self.job.id} was cancelled")
+
+    def emit(self, event_type: str, payload: dict[str, Any], *, subject: str | None = None) -> None:
+        """Record a domain event now, in its own transaction."""
+        with self.resources.database.session() as session:
+            record_event(session, event_type, payload, job_id=self.job.id, subject=subject)
+
+    def on_success(self, write: Callable[[Session], None]) -> None:
+        """Run ``write`` in the transaction that marks the job succeeded."""
+        self._final_writes.append(write)
+
+
+Handler = Callable[[JobContext], dict[str, Any] | None]
+
+
+class HandlerRegistry:
+    """Job kind → handler. Each subsystem registers its kinds at wiring time."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, handler: Handler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"job kind {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    def get(self, kind: str) -> Handler:
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            known = ", ".join(sorted(self._handlers)) or "none"
+            raise InvalidInput(
+                f"Unknown job kind {kind!r}; known kinds: {known}.", field="kind"
+            ) from None
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._handlers
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)
+
+
+def noop_handler(ctx: JobContext) -> dict[str, Any]:
+    """A diagnostic kind: ``steps`` steps of ``sleep_s`` each; ``fail`` raises at the end.
+
+    Used to smoke-test workers and to benchmark the job system without a model.
+    """
+    steps = int(ctx.job.params.get("steps", 1))
+    sleep_s = float(ctx.job.params.get("sleep_s", 0.0))
+    for step in range(1, steps + 1):
+        if sleep_s:
+            time.sleep(sleep_s)
+        ctx.report(step, steps, f"step {step}")
+    if ctx.job.params.get("fail"):
+        raise InvalidInput("noop job asked to fail", field="params.fail")
+    return {"steps": steps, "attempt": ctx.job.attempts}

@@ -1,0 +1,116 @@
+"""Job states and the records the rest of the system sees."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from imajin.store.tables import JobRow
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class JobSpec(BaseModel):
+    """What a service submits: a kind, its parameters and where it queues."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    queue: str = Field(
+        "default", min_length=1, max_length=64, description="Admission queue (bounded; full → 429)."
+    )
+    route: str = Field(
+        "default",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Worker routing key, e.g. a model id for warm-model affinity.",
+    )
+    priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
+    group_id: str | None = Field(None, max_length=64, description="A batch or variation id.")
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobProgress(BaseModel):
+    step: int
+    total: int
+    message: str
+
+
+class Job(BaseModel):
+    """A job as stored, for services and the API."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: str
+    queue: str
+    route: str
+    priority: int
+    status: JobStatus
+    attempts: int
+    max_attempts: int
+    progress: JobProgress
+    params: dict[str, Any]
+    result: dict[str, Any] | None
+    error: JobError | None
+    cancel_requested: bool
+    worker_id: str | None
+    group_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @classmethod
+    def of(cls, row: JobRow) -> Job:
+        error = None
+        if row.error_code is not None:
+            error = JobError(code=row.error_code, message=row.error_message or "")
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            queue=row.queue,
+            route=row.route,
+            priority=row.priority,
+            status=JobStatus(row.status),
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            progress=JobProgress(
+                step=row.progress_step, total=row.progress_total, message=row.progress_message
+            ),
+            params=row.params,
+            result=row.result,
+            error=error,
+            cancel_requested=row.cancel_requested,
+            worker_id=row.worker_id,
+            group_id=row.group_id,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            heartbeat_at=row.heartbeat_at,
+        )

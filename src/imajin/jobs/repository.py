@@ -1,0 +1,434 @@
+"""Every job state change, each one transaction with its outbox event.
+
+Transitions are compare-and-set (``UPDATE ... WHERE status = <expected>``) so two
+workers, or a worker and the reaper, can never both move the same job: a job
+finishes once, with one result and one terminal event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, Update, func, select, update
+from sqlalchemy.orm import Session
+
+from imajin.errors import Conflict, NotFound
+from imajin.events.models import JobEvent
+from imajin.events.outbox import record_event
+from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.store.database import Database
+from imajin.store.tables import JobRow, utcnow
+
+RUNNING = JobStatus.RUNNING.value
+QUEUED = JobStatus.QUEUED.value
+
+
+def _changed(session: Session, statement: Update) -> int:
+    """Rows an UPDATE changed: 1 means our compare-and-set won."""
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return result.rowcount
+
+
+def _payload(row: JobRow, **extra: Any) -> dict[str, Any]:
+    return {
+        "jobId": row.id,
+        "kind": row.kind,
+        "queue": row.queue,
+        "status": row.status,
+        "groupId": row.group_id,
+        "attempt": row.attempts,
+        **extra,
+    }
+
+
+class JobRepository:
+    """Job rows and their events in the SQL store."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    # -- admission ---------------------------------------------------------------------------
+
+    def insert(self, session: Session, specs: Sequence[JobSpec], *, max_attempts: int) -> list[Job]:
+        """Add jobs and their QUEUED events to ``session``'s transaction."""
+        rows = []
+        now = utcnow()
+        for spec in specs:
+            row = JobRow(
+                id=uuid.uuid4().hex,
+                kind=spec.kind,
+                queue=spec.queue,
+                route=spec.route,
+                priority=spec.priority,
+                status=QUEUED,
+                attempts=0,
+                max_attempts=max_attempts,
+                progress_step=0,
+                progress_total=0,
+                progress_message="",
+                params=spec.params,
+                cancel_requested=False,
+                group_id=spec.group_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            record_event(
+                session,
+                JobEvent.QUEUED,
+                _payload(row, priority=row.priority, queuedAt=now.isoformat()),
+                job_id=row.id,
+                subject=row.group_id,
+            )
+            rows.append(row)
+        session.flush()
+        return [Job.of(row) for row in rows]
+
+    def active_count(self, session: Session, queue: str) -> int:
+        """Queued plus running jobs in ``queue``."""
+        query = (
+            select(func.count())
+            .select_from(JobRow)
+            .where(JobRow.queue == queue, JobRow.status.in_((QUEUED, RUNNING)))
+        )
+        return int(session.scalar(query) or 0)
+
+    def recent_durations(self, queue: str, *, limit: int = 20) -> list[float]:
+        """Run times in seconds of the latest succeeded jobs of ``queue``."""
+        query = (
+            select(JobRow.started_at, JobRow.finished_at)
+            .where(JobRow.queue == queue, JobRow.status == JobStatus.SUCCEEDED.value)
+            .order_by(JobRow.finished_at.desc())
+            .limit(limit)
+        )
+        with self._database.session() as session:
+            rows = session.execute(query).all()
+        return [(end - start).total_seconds() for start, end in rows if start and end]
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        with self._database.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFound(f"No job with id {job_id!r}.", field="id")
+            return Job.of(row)
+
+    def page(
+        self,
+        *,
+        status: JobStatus | None = None,
+        kind: str | None = None,
+        group_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Job], int]:
+        """A page of jobs, newest first, and the total matching."""
+        query = select(JobRow)
+        if status is not None:
+            query = query.where(JobRow.status == status.value)
+        if kind is not None:
+            query = query.where(JobRow.kind == kind)
+        if group_id is not None:
+            query = query.where(JobRow.group_id == group_id)
+        with self._database.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(JobRow.created_at.desc(), JobRow.id).limit(limit).offset(offset)
+            ).all()
+            return [Job.of(row) for row in rows], int(total)
+
+    # -- claiming and running ----------------------------------------------------------------
+
+    def claim_next(self, worker_id: str, *, queues: Sequence[str] = ()) -> Job | None:
+        """Move the highest-priority, oldest queued job to running for ``worker_id``."""
+        with self._database.session() as session:
+            query = select(JobRow.id).where(JobRow.status == QUEUED)
+            if queues:
+                query = query.where(JobRow.queue.in_(queues))
+            query = query.order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id).limit(8)
+            if self._database.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for job_id in session.scalars(query).all():
+                job = self._start(session, job_id, worker_id)
+                if job is not None:
+                    return job
+        return None
+
+    def claim(self, job_id: str, worker_id: str) -> Job | None:
+        """Start a specific queued job (a Celery message names it); None if not queued."""
+        with self._database.session() as session:
+            return self._start(session, job_id, worker_id)
+
+    def _start(self, session: Session, job_id: str, worker_id: str) -> Job | None:
+        now = utcnow()
+        moved = _changed(
+            session,
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status == QUEUED)
+            .values(
+                status=RUNNING,
+                worker_id=worker_id,
+                attempts=JobRow.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                updated_at=now,
+                finished_at=None,
+            ),
+        )
+        if moved != 1:
+            return None
+        row = session.get(JobRow, job_id, populate_existing=True)
+        assert row is not None
+        record_event(
+            session,
+            JobEvent.STARTED,
+            _payload(row, workerId=worker_id, startedAt=now.isoformat()),
+            job_id=row.id,
+            subject=row.group_id,
+        )
+        return Job.of(row)
+
+    def heartbeat(self, job_ids: Sequence[str], worker_id: str) -> None:
+        if not job_ids:
+            return
+        with self._database.session() as session:
+            _changed(
+                session,
+                update(JobRow)
+                .where(
+                    JobRow.id.in_(job_ids),
+                    JobRow.worker_id == worker_id,
+                    JobRow.status == RUNNING,
+                )
+                .values(heartbeat_at=utcnow()),
+            )
+
+    def report_progress(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        step: int,
+        total: int,
+        message: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> bool:
+        """Store progress (and a PROGRESS event); returns whether cancel was requested."""
+        with self._database.session() as session:
+            now = utcnow()
+            session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.worker_id == worker_id,
+                    JobRow.status == RUNNING,
+                )
+                .values(
+                    progress_step=step,
+                    progress_total=total,
+                    progress_message=message[:500],
+                    heartbeat_at=now,
+                    updated_at=now,
+                )
+            )
+            row = session.get(JobRow, job_id, populate_existing=True)
+            if row is None or row.status != RUNNING or row.worker_id != worker_id:
+                return True  # no longer ours: stop working on it
+            record_event(
+                session,
+                JobEvent.PROGRESS,
+                _payload(row, step=step, total=total, message=message, **(extra or {})),
+                job_id=job_id,
+                subject=row.group_id,
+            )
+            return row.cancel_requested
+
+    def finish(
+        self,
+        job_id: str,
+        worker_id: str,
+        *,
+        status: JobStatus,
+        result: dict[str, Any] | None = None,
+        error: tuple[str, str] | None = None,
+        in_transaction: Callable[[Session], None] | None = None,
+    ) -> bool:
+        """Move a running job of ``worker_id`` to a final state; False if it was not ours.
+
+        ``in_transaction`` lets a handler's own final writes (rows, events) commit
+        atomically with the job's final state.
+        """
+        event_type = {
+            JobStatus.SUCCEEDED: JobEvent.SUCCEEDED,
+            JobStatus.FAILED: JobEvent.FAILED,
+            JobStatus.CANCELLED: JobEvent.CANCELLED,
+        }[status]
+        with self._database.session() as session:
+            now = utcnow()
+            values: dict[str, Any] = {
+                "status": status.value,
+                "finished_at": now,
+                "updated_at": now,
+                "result": result,
+            }
+            if error is not None:
+                values["error_code"], values["error_message"] = error
+            moved = _changed(
+                session,
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.worker_id == worker_id,
+                    JobRow.status == RUNNING,
+                )
+                .values(**values),
+            )
+            if moved != 1:
+                return False
+            row = session.get(JobRow, job_id, populate_existing=True)
+            assert row is not None
+            duration = (now - row.started_at).total_seconds() if row.started_at else None
+            extra: dict[str, Any] = {"finishedAt": now.isoformat(), "durationS": duration}
+            if error is not None:
+                extra["error"] = {"code": error[0], "message": error[1]}
+            record_event(
+                session, event_type, _payload(row, **extra), job_id=job_id, subject=row.group_id
+            )
+            if in_transaction is not None:
+                in_transaction(session)
+            return True
+
+    # -- cancelling and recovering -----------------------------------------------------------
+
+    def request_cancel(self, job_id: str) -> Job:
+        """Cancel a queued job now, or ask a running one to stop between steps.
+
+        Raises:
+            NotFound: no such job.
+            Conflict: the job already finished (the message says how).
+        """
+        with self._database.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFound(f"No job with id {job_id!r}.", field="id")
+            now = utcnow()
+            if row.status == QUEUED:
+                _changed(
+                    session,
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.status == QUEUED)
+                    .values(
+                        status=JobStatus.CANCELLED.value,
+                        finished_at=now,
+                        updated_at=now,
+                        cancel_requested=True,
+                    ),
+                )
+                session.refresh(row)
+                if row.status == JobStatus.CANCELLED.value:
+                    record_event(
+                        session,
+                        JobEvent.CANCELLED,
+                        _payload(row, finishedAt=now.isoformat()),
+                        job_id=job_id,
+                        subject=row.group_id,
+                    )
+                    return Job.of(row)
+            if row.status == RUNNING:
+                row.cancel_requested = True
+                row.updated_at = now
+                return Job.of(row)
+            raise Conflict(
+                f"Job {job_id} already {row.status}; only queued or running jobs can be cancelled.",
+                field="status",
+            )
+
+    def recover(self, *, stale_before: datetime, dead: Callable[[str], bool]) -> list[Job]:
+        """Re-queue (or fail, past ``max_attempts``) running jobs whose worker is gone.
+
+        A worker is gone when its last heartbeat is older than ``stale_before`` or
+        ``dead(worker_id)`` says so (a local process that no longer exists).
+        """
+        recovered = []
+        with self._database.session() as session:
+            rows = session.scalars(select(JobRow).where(JobRow.status == RUNNING)).all()
+            for row in rows:
+                lost = (
+                    row.heartbeat_at is None
+                    or row.heartbeat_at < stale_before
+                    or (row.worker_id is not None and dead(row.worker_id))
+                )
+                if lost:
+                    recovered.append(self._requeue_or_fail(session, row))
+        return [job for job in recovered if job is not None]
+
+    def _requeue_or_fail(self, session: Session, row: JobRow) -> Job | None:
+        now = utcnow()
+        previous_worker = row.worker_id
+        base = update(JobRow).where(
+            JobRow.id == row.id, JobRow.status == RUNNING, JobRow.worker_id == previous_worker
+        )
+        if row.attempts < row.max_attempts and not row.cancel_requested:
+            moved = _changed(
+                session,
+                base.values(
+                    status=QUEUED,
+                    worker_id=None,
+                    updated_at=now,
+                    dispatched_at=None,
+                    progress_step=0,
+                    progress_message="re-queued after its worker was lost",
+                ),
+            )
+            event_type = JobEvent.REQUEUED
+            extra: dict[str, Any] = {"lostWorker": previous_worker}
+        else:
+            reason = (
+                f"worker {previous_worker} was lost on attempt {row.attempts} of {row.max_attempts}"
+            )
+            status = JobStatus.CANCELLED if row.cancel_requested else JobStatus.FAILED
+            moved = _changed(
+                session,
+                base.values(
+                    status=status.value,
+                    finished_at=now,
+                    updated_at=now,
+                    error_code="worker_lost",
+                    error_message=reason,
+                ),
+            )
+            event_type = JobEvent.CANCELLED if row.cancel_requested else JobEvent.FAILED
+            extra = {
+                "error": {"code": "worker_lost", "message": reason},
+                "finishedAt": now.isoformat(),
+            }
+        if moved != 1:
+            return None
+        session.refresh(row)
+        record_event(
+            session, event_type, _payload(row, **extra), job_id=row.id, subject=row.group_id
+        )
+        return Job.of(row)
+
+    # -- dispatch bookkeeping (Celery) -------------------------------------------------------
+
+    def mark_dispatched(self, job_id: str) -> None:
+        with self._database.session() as session:
+            session.execute(
+                update(JobRow).where(JobRow.id == job_id).values(dispatched_at=utcnow())
+            )
+
+    def undispatched(self, *, limit: int = 100) -> list[Job]:
+        """Queued jobs not handed to the broker (it was down, or they were re-queued)."""
+        with self._database.session() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.status == QUEUED, JobRow.dispatched_at.is_(None))
+                .order_by(JobRow.priority.desc(), JobRow.created_at)
+                .limit(limit)
+            ).all()
+            return [Job.of(row) for row in rows]

@@ -1,0 +1,79 @@
+"""The face of the job system for services and routes: submit, look up, cancel, wait."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from imajin.errors import InvalidInput
+from imajin.jobs.admission import Admission
+from imajin.jobs.handlers import HandlerRegistry
+from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.jobs.repository import JobRepository
+
+
+class Dispatcher(Protocol):
+    def start(self) -> None: ...
+    def stop(self, timeout: float = ...) -> None: ...
+    def dispatch(self, jobs: Sequence[Job]) -> None: ...
+
+
+class JobService:
+    """Admits jobs (bounded), hands them to the dispatcher, answers questions about them."""
+
+    def __init__(
+        self,
+        *,
+        repository: JobRepository,
+        admission: Admission,
+        dispatcher: Dispatcher,
+        handlers: HandlerRegistry,
+    ) -> None:
+        self.repository = repository
+        self.admission = admission
+        self.dispatcher = dispatcher
+        self.handlers = handlers
+
+    def submit(self, spec: JobSpec) -> Job:
+        return self.submit_many([spec])[0]
+
+    def submit_many(self, specs: Sequence[JobSpec]) -> list[Job]:
+        """Queue all ``specs`` atomically, then dispatch them.
+
+        Raises:
+            InvalidInput: an unknown job kind (nothing is queued).
+            Overloaded: a queue is full (nothing is queued).
+            ServiceUnavailable: the broker is down (jobs are queued and sent later).
+        """
+        for spec in specs:
+            if spec.kind not in self.handlers:
+                self.handlers.get(spec.kind)  # raises with the list of known kinds
+        if not specs:
+            raise InvalidInput("Nothing to submit.", field="jobs")
+        jobs = self.admission.admit(specs)
+        self.dispatcher.dispatch(jobs)
+        return jobs
+
+    def get(self, job_id: str) -> Job:
+        return self.repository.get(job_id)
+
+    def cancel(self, job_id: str) -> Job:
+        return self.repository.request_cancel(job_id)
+
+    def wait(self, job_id: str, *, timeout_s: float = 60.0, poll_s: float = 0.05) -> Job:
+        """Block until the job finishes (for the CLI and tests); TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.repository.get(job_id)
+            if JobStatus(job.status).finished:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.status} after {timeout_s} s")
+            time.sleep(poll_s)
+
+    def start(self) -> None:
+        self.dispatcher.start()
+
+    def stop(self) -> None:
+        self.dispatcher.stop()
