@@ -67,12 +67,23 @@ class Cluster:
         self.platforms.append(platform)
         return platform
 
-    def start_worker(self, name: str) -> subprocess.Popen[bytes]:
+    def start_worker(self, name: str, queues: str = "default") -> subprocess.Popen[bytes]:
         path = self.tmp_path / f"{name}.log"
         self.logs.append(path)
         log = path.open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "imajin", "worker", "--name", name, "--loglevel", "INFO"],
+            [
+                sys.executable,
+                "-m",
+                "imajin",
+                "worker",
+                "--name",
+                name,
+                "--queues",
+                queues,
+                "--loglevel",
+                "INFO",
+            ],
             env=self.env,
             cwd=self.tmp_path,
             stdout=log,
@@ -119,15 +130,21 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_jobs_run_on_a_worker_process(cluster: Cluster) -> None:
-    worker = cluster.start_worker("w1")
+def test_jobs_run_on_the_worker_that_serves_their_route(cluster: Cluster) -> None:
+    general = cluster.start_worker("general", queues="default")
+    sdxl = cluster.start_worker("sdxl", queues="sdxl-models")
     platform = cluster.platform()
     cluster.wait_ready()
-    jobs = platform.jobs.submit_many([noop(steps=2), noop(steps=1)])
-    for job in jobs:
-        done = platform.jobs.wait(job.id, timeout_s=60)
-        assert done.status == JobStatus.SUCCEEDED
-        assert done.worker_id is not None and f":{worker.pid}:" in done.worker_id
+    plain = platform.jobs.submit_many([noop(steps=2), noop(steps=1)])
+    routed = [
+        platform.jobs.submit(noop().model_copy(update={"route": "sdxl-models"})) for _ in range(3)
+    ]
+    for jobs, worker in ((plain, general), (routed, sdxl)):
+        for job in jobs:
+            done = platform.jobs.wait(job.id, timeout_s=60)
+            assert done.status == JobStatus.SUCCEEDED
+            # Warm-model affinity: a route's jobs go only to workers consuming that route.
+            assert done.worker_id is not None and f":{worker.pid}:" in done.worker_id
 
 
 def test_killed_worker_job_completes_exactly_once_on_another(cluster: Cluster) -> None:

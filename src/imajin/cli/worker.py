@@ -69,11 +69,12 @@ def worker(
         err=True,
     )
     try:
-        # The solo pool runs jobs in this process: models stay warm between jobs.
+        # One job at a time in this process (models stay warm). The threads pool, unlike
+        # solo, keeps the broker loop running during a job, so acks and deliveries flow.
         celery.Worker(
             queues=[queue_name(settings.jobs, route) for route in routes],
             concurrency=1,
-            pool="solo",
+            pool="threads",
             hostname=f"{worker_name}@{socket.gethostname()}",
             loglevel=loglevel,
             without_mingle=True,

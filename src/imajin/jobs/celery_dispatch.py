@@ -30,7 +30,6 @@ class CeleryDispatcher:
         self._settings = settings
         self.celery = make_celery(settings)
         self._stop = threading.Event()
-        self._send_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.reaper = Reaper(repository, settings, lambda jobs: None)  # the pump re-sends
 
@@ -65,7 +64,10 @@ class CeleryDispatcher:
                 ) from exc
 
     def _send(self, job: Job) -> None:
-        with self._send_lock:
+        # Claiming first means the pump and a submit (or two API nodes) never both send it.
+        if not self._repository.claim_dispatch(job.id):
+            return
+        try:
             self.celery.send_task(
                 TASK_NAME,
                 args=[job.id],
@@ -73,7 +75,9 @@ class CeleryDispatcher:
                 priority=_broker_priority(job.priority),
                 retry=False,
             )
-        self._repository.mark_dispatched(job.id)
+        except Exception:
+            self._repository.release_dispatch(job.id)
+            raise
 
     def _pump(self) -> None:
         while not self._stop.wait(self._settings.poll_interval_s):

@@ -416,11 +416,27 @@ class JobRepository:
 
     # -- dispatch bookkeeping (Celery) -------------------------------------------------------
 
-    def mark_dispatched(self, job_id: str) -> None:
+    def claim_dispatch(self, job_id: str) -> bool:
+        """Take the right to send ``job_id`` to the broker; False if another sender has it."""
         with self._database.session() as session:
-            session.execute(
-                update(JobRow).where(JobRow.id == job_id).values(dispatched_at=utcnow())
+            return (
+                _changed(
+                    session,
+                    update(JobRow)
+                    .where(
+                        JobRow.id == job_id,
+                        JobRow.status == QUEUED,
+                        JobRow.dispatched_at.is_(None),
+                    )
+                    .values(dispatched_at=utcnow()),
+                )
+                == 1
             )
+
+    def release_dispatch(self, job_id: str) -> None:
+        """The send failed: let the pump try again."""
+        with self._database.session() as session:
+            session.execute(update(JobRow).where(JobRow.id == job_id).values(dispatched_at=None))
 
     def undispatched(self, *, limit: int = 100) -> list[Job]:
         """Queued jobs not handed to the broker (it was down, or they were re-queued)."""
