@@ -6,7 +6,7 @@ import statistics
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,9 @@ from imajin.errors import Overloaded
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.repository import JobRepository
 from imajin.store.database import Database
+
+
+WithJobs = Callable[[Session, list[Job]], None]
 
 
 class Admission:
@@ -35,8 +38,11 @@ class Admission:
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
 
-    def admit(self, specs: Sequence[JobSpec]) -> list[Job]:
+    def admit(self, specs: Sequence[JobSpec], *, with_jobs: WithJobs | None = None) -> list[Job]:
         """Queue all ``specs`` or none.
+
+        ``with_jobs(session, jobs)`` runs in the same transaction, for a service's own
+        rows and events (a variation and its QUEUED event commit with its job).
 
         Raises:
             Overloaded: a queue lacks room for its share of ``specs``; nothing is written.
@@ -54,9 +60,12 @@ class Admission:
                 for queue in queues:
                     self._lock_across_nodes(session, queue)
                     self._check_room(session, queue, wanted=by_queue[queue])
-                return self._repository.insert(
+                jobs = self._repository.insert(
                     session, specs, max_attempts=self._settings.max_attempts
                 )
+                if with_jobs is not None:
+                    with_jobs(session, jobs)
+                return jobs
         finally:
             for lock in reversed(locks):
                 lock.release()

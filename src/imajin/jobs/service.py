@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from imajin.errors import InvalidInput
-from imajin.jobs.admission import Admission
+from imajin.jobs.admission import Admission, WithJobs
 from imajin.jobs.handlers import HandlerRegistry
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.repository import JobRepository
@@ -35,11 +35,15 @@ class JobService:
         self.dispatcher = dispatcher
         self.handlers = handlers
 
-    def submit(self, spec: JobSpec) -> Job:
-        return self.submit_many([spec])[0]
+    def submit(self, spec: JobSpec, *, with_jobs: WithJobs | None = None) -> Job:
+        return self.submit_many([spec], with_jobs=with_jobs)[0]
 
-    def submit_many(self, specs: Sequence[JobSpec]) -> list[Job]:
+    def submit_many(
+        self, specs: Sequence[JobSpec], *, with_jobs: WithJobs | None = None
+    ) -> list[Job]:
         """Queue all ``specs`` atomically, then dispatch them.
+
+        ``with_jobs(session, jobs)`` writes a service's own rows in the same transaction.
 
         Raises:
             InvalidInput: an unknown job kind (nothing is queued).
@@ -51,7 +55,7 @@ class JobService:
                 self.handlers.get(spec.kind)  # raises with the list of known kinds
         if not specs:
             raise InvalidInput("Nothing to submit.", field="jobs")
-        jobs = self.admission.admit(specs)
+        jobs = self.admission.admit(specs, with_jobs=with_jobs)
         self.dispatcher.dispatch(jobs)
         return jobs
 

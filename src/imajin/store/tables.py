@@ -11,12 +11,14 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -121,4 +123,43 @@ class EventRow(Base):
     job_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     subject: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VariationRow(Base):
+    """One prompt rendered as a master per aspect family, with its derivatives (SPEC §3.3)."""
+
+    __tablename__ = "image_variations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    category: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    generation_params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    families: Mapped[list[str]] = mapped_column(JSON)
+    job_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class DerivativeRow(Base):
+    """A stored image of a variation: a family's master or one of its derivatives."""
+
+    __tablename__ = "image_derivatives"
+    __table_args__ = (UniqueConstraint("variation_id", "name", "is_master"),)
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    variation_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("image_variations.id", ondelete="CASCADE"), index=True
+    )
+    family: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    is_master: Mapped[bool] = mapped_column(Boolean)
+    path: Mapped[str] = mapped_column(String(500))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
