@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from imajin.config.imaging import ImagingSettings
 from imajin.config.jobs import JobsSettings
 
 
@@ -107,6 +108,7 @@ class Settings(Section):
     logging: LoggingSettings = LoggingSettings()
     auth: AuthSettings = AuthSettings()
     jobs: JobsSettings = JobsSettings()
+    imaging: ImagingSettings = ImagingSettings()
     events: EventsSettings = EventsSettings()
 
     @property
