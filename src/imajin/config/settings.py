@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from imajin.config.imaging import ImagingSettings
 from imajin.config.jobs import JobsSettings
+from imajin.config.llm import LLMSettings
+from imajin.config.variations import VariationsSettings
 
 
 class Section(BaseModel):
@@ -109,6 +111,8 @@ class Settings(Section):
     auth: AuthSettings = AuthSettings()
     jobs: JobsSettings = JobsSettings()
     imaging: ImagingSettings = ImagingSettings()
+    variations: VariationsSettings = VariationsSettings()
+    llm: LLMSettings = LLMSettings()
     events: EventsSettings = EventsSettings()
 
     @property

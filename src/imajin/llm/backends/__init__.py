@@ -1,0 +1,1 @@
+"""Built-in LLM backends, one module per technology; each imports its library on first use."""
