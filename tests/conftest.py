@@ -24,6 +24,9 @@ from imajin.store.database import Database, normalize_url
 from imajin.store.migrate import upgrade
 from imajin.wiring import Platform, build_platform
 
+# Tiny random-weight pipelines of the real architectures, built once per session.
+pytest_plugins = ["imajin.testing.pytest_plugin"]
+
 POSTGRES_URL = os.environ.get("IMAJIN_TEST_POSTGRES_URL")
 # The store suite runs on SQLite always and on PostgreSQL when its URL is set.
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]

@@ -9,8 +9,15 @@ from typing import Annotated
 import typer
 
 from imajin import __version__
-from imajin.cli import config_commands, db_commands, jobs_commands, keys_commands
-from imajin.cli.context import state
+from imajin.cli import (
+    config_commands,
+    db_commands,
+    dev_commands,
+    engine_commands,
+    jobs_commands,
+    keys_commands,
+)
+from imajin.cli.context import engine_factory, state
 from imajin.cli.serve import serve
 from imajin.cli.worker import worker
 from imajin.errors import ConfigError, ImajinError
@@ -52,6 +59,8 @@ app.add_typer(config_commands.app, name="config")
 app.add_typer(db_commands.app, name="db")
 app.add_typer(keys_commands.app, name="keys")
 app.add_typer(jobs_commands.app, name="jobs")
+app.add_typer(dev_commands.app, name="dev")
+engine_commands.register(app, engine_factory=engine_factory)
 
 
 def main() -> None:
