@@ -7,12 +7,14 @@ through :class:`Platform`, stored on the app's state.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from prometheus_client import CollectorRegistry
 
 from imajin.config.settings import Settings
+from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
 from imajin.events.outbox import EventStore
@@ -22,9 +24,16 @@ from imajin.jobs.local import LocalDispatcher
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
+from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.local import LocalFileStorage
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
+from imajin.variations.repository import VariationRepository
+from imajin.variations.service import JOB_KIND as VARIATION_JOB
+from imajin.variations.service import VariationService
+
+if TYPE_CHECKING:
+    from imajin.engine.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +47,9 @@ class Platform:
     settings: Settings
     database: Database
     storage: LocalFileStorage
+    images: LocalFileStorage
     api_keys: ApiKeyRepository
+    models: ModelRegistry
     handlers: HandlerRegistry
     resources: JobResources
     heartbeats: Heartbeats
@@ -48,8 +59,26 @@ class Platform:
     bus: EventBus
     analytics: AnalyticsConsumer
     metrics: CollectorRegistry
-    _closers: list[object] = field(default_factory=list)
+    variations: VariationService
+    _engine: Engine | None = None
+    _engine_lock: threading.Lock = field(default_factory=threading.Lock)
     _started: bool = False
+
+    @property
+    def engine(self) -> Engine:
+        """The diffusers engine, built on first use (importing torch takes seconds)."""
+        with self._engine_lock:
+            if self._engine is None:
+                from imajin.engine.factory import build_engine  # noqa: PLC0415  # heavy
+
+                self._engine = build_engine(
+                    self.settings.engine,
+                    data_dir=self.settings.data_dir,
+                    negative_prompt_builder=negative_prompt,
+                    prompt_guard=check_prompt,
+                    registry=self.models,
+                )
+            return self._engine
 
     def start(self) -> None:
         """Start background work: event relay, heartbeats, dispatcher threads."""
@@ -73,9 +102,32 @@ class Platform:
         self.database.dispose()
 
 
-def register_handlers(handlers: HandlerRegistry) -> None:
+def negative_prompt(style: str, given: str | None) -> str:
+    """Every negative prompt: the caller's (or the platform's) terms plus legal safety."""
+    return build_negative_prompt(style, override=given)
+
+
+def check_prompt(text: str, field: str) -> None:
+    """The safety layer's hard block (raises PolicyViolation → 422)."""
+    enforce(text, field=field)
+
+
+def register_handlers(platform: Platform) -> None:
     """Every job kind the platform knows. Later subsystems add theirs here."""
+    from imajin.variations.handler import VariationRenderer  # noqa: PLC0415  # imports pyvips
+
+    handlers = platform.handlers
     handlers.register("noop", noop_handler)
+    handlers.register(
+        VARIATION_JOB,
+        VariationRenderer(
+            repository=platform.variations.repository,
+            service=platform.variations,
+            engine=lambda: platform.engine,
+            images=platform.images,
+            imaging=platform.settings.imaging,
+        ),
+    )
 
 
 def build_platform(
@@ -96,7 +148,6 @@ def build_platform(
     metrics = CollectorRegistry()
 
     handlers = HandlerRegistry()
-    register_handlers(handlers)
     resources = JobResources(database=database, storage=storage)
     repository = JobRepository(database)
     heartbeats = Heartbeats(repository, interval_s=settings.jobs.heartbeat_interval_s)
@@ -117,11 +168,24 @@ def build_platform(
 
         bus.subscribe(RedisPublisher(settings.events.redis_url))
 
-    return Platform(
+    images = LocalFileStorage(settings.data_dir / "images")
+    models = build_registry(settings.engine, data_dir=settings.data_dir)
+    variations = VariationService(
+        repository=VariationRepository(database),
+        jobs=jobs,
+        models=models,
+        images=images,
+        settings=settings.variations,
+        negative_prompt=negative_prompt,
+        check_prompt=check_prompt,
+    )
+    platform = Platform(
         settings=settings,
         database=database,
         storage=storage,
+        images=images,
         api_keys=ApiKeyRepository(database, configured=settings.auth.keys),
+        models=models,
         handlers=handlers,
         resources=resources,
         heartbeats=heartbeats,
@@ -131,7 +195,10 @@ def build_platform(
         bus=bus,
         analytics=analytics,
         metrics=metrics,
+        variations=variations,
     )
+    register_handlers(platform)
+    return platform
 
 
 class _NoDispatch:

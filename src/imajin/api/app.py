@@ -12,7 +12,7 @@ from imajin import __version__
 from imajin.api.errors import register_error_handlers
 from imajin.api.metrics import HttpMetrics
 from imajin.api.middleware import RequestContextMiddleware
-from imajin.api.routers import events, health, jobs, keys, system
+from imajin.api.routers import events, health, jobs, keys, system, variations
 from imajin.wiring import Platform
 
 DESCRIPTION = """\
@@ -50,7 +50,14 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.metrics = HttpMetrics()
 
     register_error_handlers(app)
-    for router in (health.router, system.router, keys.router, jobs.router, events.router):
+    for router in (
+        health.router,
+        system.router,
+        keys.router,
+        jobs.router,
+        events.router,
+        variations.router,
+    ):
         app.include_router(router)
 
     if settings.server.cors_origins:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from imajin.config.engine import EngineSettings
 from imajin.config.imaging import ImagingSettings
 from imajin.config.jobs import JobsSettings
 from imajin.config.llm import LLMSettings
@@ -109,6 +110,7 @@ class Settings(Section):
     database: DatabaseSettings = DatabaseSettings()
     logging: LoggingSettings = LoggingSettings()
     auth: AuthSettings = AuthSettings()
+    engine: EngineSettings = EngineSettings()
     jobs: JobsSettings = JobsSettings()
     imaging: ImagingSettings = ImagingSettings()
     variations: VariationsSettings = VariationsSettings()

@@ -17,7 +17,6 @@ from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.repository import JobRepository
 from imajin.store.database import Database
 
-
 WithJobs = Callable[[Session, list[Job]], None]
 
 

@@ -95,6 +95,11 @@ class HandlerRegistry:
             raise ValueError(f"job kind {kind!r} is already registered")
         self._handlers[kind] = handler
 
+    def replace(self, kind: str, handler: Handler) -> None:
+        """Swap the handler of a registered kind (plugins; tests injecting faults)."""
+        self.get(kind)
+        self._handlers[kind] = handler
+
     def get(self, kind: str) -> Handler:
         try:
             return self._handlers[kind]

@@ -1,0 +1,216 @@
+"""Create, regenerate, look up and delete variations; build their public URLs."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from imajin.config.variations import VariationsSettings
+from imajin.engine.registry import ModelRegistry
+from imajin.errors import Conflict, InvalidInput, NotFound
+from imajin.events.outbox import record_event
+from imajin.jobs.models import Job, JobSpec
+from imajin.jobs.service import JobService
+from imajin.storage.local import LocalFileStorage
+from imajin.store.tables import utcnow
+from imajin.variations.events import VariationEvent
+from imajin.variations.repository import Variation, VariationRepository
+from imajin.variations.schemas import (
+    DerivativePublic,
+    GenerationParams,
+    VariationCreate,
+    VariationPublic,
+    VariationStatus,
+)
+
+JOB_KIND = "variation"
+QUEUE = "variations"
+
+NegativePrompt = Callable[[str, str | None], str]
+"""(model style, the caller's negative prompt or None) → the negative prompt to use."""
+
+PromptCheck = Callable[[str, str], None]
+"""(text, field) → None, or raises PolicyViolation (the safety layer's hard block)."""
+
+
+class VariationService:
+    """The S3 variations service. Rendering happens in the ``variation`` job handler."""
+
+    def __init__(
+        self,
+        *,
+        repository: VariationRepository,
+        jobs: JobService,
+        models: ModelRegistry,
+        images: LocalFileStorage,
+        settings: VariationsSettings,
+        negative_prompt: NegativePrompt,
+        check_prompt: PromptCheck,
+    ) -> None:
+        self.repository = repository
+        self._jobs = jobs
+        self._models = models
+        self._images = images
+        self._settings = settings
+        self._negative_prompt = negative_prompt
+        self._check_prompt = check_prompt
+
+    def create(self, body: VariationCreate) -> Variation:
+        """Validate, store and queue a variation (one transaction with its job and event).
+
+        Raises:
+            PolicyViolation: the prompt is hard-blocked (422).
+            InvalidInput: unknown model (422).
+            Conflict: the name is taken (409).
+            Overloaded: the variations queue is full (429).
+        """
+        generation = body.generation
+        self._check_prompt(generation.prompt, "generation.prompt")
+        try:
+            spec = self._models.resolve(generation.model)
+        except NotFound as exc:
+            raise InvalidInput(exc.message, field="generation.model") from None
+        if self.repository.name_taken(body.name):
+            raise Conflict(f"A variation named {body.name!r} already exists.", field="name")
+        params = GenerationParams(
+            prompt=generation.prompt,
+            negative_prompt=self._negative_prompt(spec.style, generation.negative_prompt),
+            model=spec.id,
+            seed=generation.seed if generation.seed is not None else _random_seed(),
+            inference_steps=generation.inference_steps or spec.steps,
+            guidance_scale=generation.guidance_scale or max(spec.guidance, 1.0),
+        ).model_dump(by_alias=True)
+        variation_id = uuid.uuid4().hex
+
+        def write(session: Session, jobs: list[Job]) -> None:
+            self.repository.insert(
+                session,
+                id=variation_id,
+                name=body.name,
+                category=body.category,
+                params=params,
+                families=body.families,
+                job_id=jobs[0].id,
+                event_type=VariationEvent.QUEUED,
+                event=_queued_event(variation_id, body.name, len(body.families)),
+            )
+
+        try:
+            self._jobs.submit(self._job(variation_id, spec.id), with_jobs=write)
+        except IntegrityError:  # a concurrent create took the name between check and insert
+            raise Conflict(
+                f"A variation named {body.name!r} already exists.", field="name"
+            ) from None
+        return self.repository.get(variation_id)
+
+    def regenerate(self, variation_id: str, *, new_seed: bool) -> Variation:
+        """Queue the variation again with the same parameters (a new seed if asked).
+
+        Raises:
+            Conflict: it is still queued or generating.
+        """
+        variation = self.repository.get(variation_id)
+        if variation.status in (VariationStatus.QUEUED, VariationStatus.GENERATING):
+            raise Conflict(
+                f"Variation {variation.name} is still {variation.status}; wait for "
+                "it to finish or delete it.",
+                field="status",
+            )
+        params = dict(variation.generation_params)
+        if new_seed:
+            params["seed"] = _random_seed()
+
+        def write(session: Session, jobs: list[Job]) -> None:
+            self.repository.requeue(session, variation.id, params=params, job_id=jobs[0].id)
+            record_event(
+                session,
+                VariationEvent.QUEUED,
+                _queued_event(variation.id, variation.name, len(variation.families)),
+                job_id=jobs[0].id,
+                subject=variation.id,
+            )
+
+        self._jobs.submit(self._job(variation.id, params["model"]), with_jobs=write)
+        return self.repository.get(variation.id)
+
+    def delete(self, variation_id: str) -> None:
+        """Cancel its job if active, then remove its rows and files."""
+        variation = self.repository.get(variation_id)
+        if variation.job_id and variation.status in (
+            VariationStatus.QUEUED,
+            VariationStatus.GENERATING,
+        ):
+            with contextlib.suppress(Conflict):  # it finished meanwhile
+                self._jobs.cancel(variation.job_id)
+        self.repository.delete(variation_id)
+        self._images.delete_tree(variation.name)
+
+    def public(self, variation: Variation) -> VariationPublic:
+        """The API view: derivatives with versioned, CDN-cacheable URLs."""
+        derivatives = [
+            DerivativePublic(
+                derivative_name=d.name,
+                family=d.family,
+                public_url=self.public_url(variation.name, d.name, d.content_hash),
+                width=d.width,
+                height=d.height,
+                file_size=d.bytes,
+            )
+            for d in variation.derivatives
+            if not d.is_master
+        ]
+        return VariationPublic(
+            id=variation.id,
+            name=variation.name,
+            category=variation.category,
+            status=variation.status,
+            generation_params=GenerationParams.model_validate(variation.generation_params),
+            families=variation.families,
+            derivatives=derivatives,
+            error=variation.error,
+            job_id=variation.job_id,
+            created_at=variation.created_at,
+            updated_at=variation.updated_at,
+            completed_at=variation.completed_at,
+        )
+
+    def public_url(self, variation_name: str, derivative_name: str, content_hash: str) -> str:
+        # The version is the content: a regenerate that changes pixels changes the URL,
+        # so a CDN may cache each URL forever.
+        base = self._settings.public_base_url.rstrip("/")
+        return f"{base}/api/images/{variation_name}/{derivative_name}?v={version(content_hash)}"
+
+    @staticmethod
+    def _job(variation_id: str, model_id: str) -> JobSpec:
+        # Routed by model: a Celery worker with this model warm keeps getting its jobs.
+        route = "".join(c if c.isalnum() or c in "._-" else "_" for c in model_id)[:128]
+        return JobSpec(
+            kind=JOB_KIND,
+            params={"variationId": variation_id},
+            queue=QUEUE,
+            route=route or "default",
+        )
+
+
+def version(content_hash: str) -> str:
+    """The ``?v=`` of a derivative URL."""
+    return content_hash[:16]
+
+
+def _random_seed() -> int:
+    return secrets.randbelow(2**32)
+
+
+def _queued_event(variation_id: str, name: str, family_count: int) -> dict[str, Any]:
+    return {
+        "variationId": variation_id,
+        "variationName": name,
+        "familyCount": family_count,
+        "queuedAt": utcnow().isoformat(),
+    }
