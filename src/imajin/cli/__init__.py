@@ -16,6 +16,7 @@ from imajin.cli import (
     engine_commands,
     jobs_commands,
     keys_commands,
+    variation_commands,
 )
 from imajin.cli.context import engine_factory, state
 from imajin.cli.serve import serve
@@ -60,6 +61,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(keys_commands.app, name="keys")
 app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(dev_commands.app, name="dev")
+app.add_typer(variation_commands.app, name="variation")
 engine_commands.register(app, engine_factory=engine_factory)
 
 

@@ -95,7 +95,5 @@ def safe_zone_prompt_hint() -> str:
     Appended to a generation prompt so that the crops to every derivative's
     ratio keep the subject; it names composition only, never content.
     """
-    return (
-        "centered composition, main subject fully within the central area of the frame, "
-        "even margin of background around the subject on all sides"
-    )
+    # Short: CLIP text encoders read 77 tokens, and the caller's prompt comes first.
+    return "centered composition, subject within the central area, margin on all sides"
