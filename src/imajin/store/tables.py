@@ -163,3 +163,39 @@ class DerivativeRow(Base):
     bytes: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LLMCacheRow(Base):
+    """An LLM answer kept for reuse (SPEC §4.3 rule 5), keyed by question, context and model.
+
+    ``key`` is a SHA-256 over the stage, the messages sent (question and context), the
+    answer's schema and the model id. Only validated LLM answers are stored here.
+    """
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(100))
+    model_id: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BatchRow(Base):
+    """A batch-studio batch: one set rendered with one theme, one job per row (SPEC §5).
+
+    Its status is not stored: it is derived from its jobs (``jobs.group_id = id``).
+    """
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    set_name: Mapped[str] = mapped_column(String(64), index=True)
+    user_theme: Mapped[str] = mapped_column(Text)
+    output_dir: Mapped[str] = mapped_column(String(200), unique=True)
+    total: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(500))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -1,0 +1,181 @@
+"""The studio's job kinds: ``batch_item`` (one row of a set) and ``generate`` (one request).
+
+Both run the job's stored generation request through the engine, feed its
+per-step progress to the job (which honours cancel), and write each image with
+its sidecar and thumbnail (:func:`imajin.studio.outputs.write_output`). Their
+results carry timings, so the benchmark can tell denoising from everything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from imajin.engine.errors import GenerationCancelled
+from imajin.engine.request import GenerationRequest
+from imajin.jobs.handlers import JobCancelled, JobContext
+from imajin.storage.local import LocalFileStorage
+from imajin.studio.outputs import StoredOutput, remove_output, write_output
+
+if TYPE_CHECKING:  # the engine imports torch; the first job pays for it, not start-up
+    from imajin.engine.engine import Engine, GenerationResult
+    from imajin.engine.generate import Progress
+
+
+@dataclass
+class StepClock:
+    """Time spent inside the denoising loop, from the engine's per-step callbacks.
+
+    The gap between two step callbacks of one image is one denoising step; the
+    time our own callback spends (recording progress) is left out. The first
+    step of each image has no callback before it, so the total is scaled by
+    steps / gaps (e.g. 20 / 19).
+    """
+
+    steps: int = 0
+    gaps: int = 0
+    gap_s: float = 0.0
+    callback_s: float = 0.0
+    _image: int = -1
+    _last: float | None = None
+    _called: float = 0.0
+
+    def step_ended(self, progress: Progress) -> None:
+        now = self._called = time.perf_counter()
+        if self._last is not None and progress.image == self._image:
+            self.gaps += 1
+            self.gap_s += now - self._last
+        self._image = progress.image
+        self.steps += 1
+
+    def callback_done(self) -> None:
+        self._last = time.perf_counter()
+        self.callback_s += self._last - self._called
+
+    @property
+    def denoise_s(self) -> float:
+        return self.gap_s * self.steps / self.gaps if self.gaps else 0.0
+
+
+class StudioRenderer:
+    """Runs studio jobs. ``engine`` is a provider: torch loads with the first job."""
+
+    def __init__(
+        self,
+        *,
+        engine: Callable[[], Engine],
+        outputs: LocalFileStorage,
+        thumbnail_px: int,
+    ) -> None:
+        self._engine = engine
+        self._outputs = outputs
+        self._thumbnail_px = thumbnail_px
+
+    def batch_item(self, ctx: JobContext) -> dict[str, Any]:
+        params = ctx.job.params
+        started = time.perf_counter()
+        result, clock = self._generate(
+            ctx, params["request"], label=str(params["item"]), index=int(params["index"])
+        )
+        generated = result.images[0]
+        saving = time.perf_counter()
+        stored = write_output(
+            self._outputs,
+            str(params["output"]),
+            image=generated.image,
+            parameters=generated.parameters,
+            studio={
+                "batch_id": params["batchId"],
+                "set_name": params["setName"],
+                "user_theme": params["userTheme"],
+                "index": params["index"],
+                "item": params["item"],
+                "values": params["values"],
+            },
+            embed=self._engine().settings.embed_metadata,
+            quality=int(params.get("quality", 95)),
+            thumbnail_px=self._thumbnail_px,
+        )
+        done = time.perf_counter()
+        return {
+            **stored.as_result(),
+            "seed": generated.parameters.seed,
+            "timings": _timings(result, clock, save_s=done - saving, handler_s=done - started),
+        }
+
+    def generate(self, ctx: JobContext) -> dict[str, Any]:
+        params = ctx.job.params
+        started = time.perf_counter()
+        result, clock = self._generate(ctx, params["request"], label="generate", index=None)
+        saving = time.perf_counter()
+        written: list[StoredOutput] = []
+        try:
+            for generated in result.images:
+                name = f"{params['outputDir']}/{params['stamp']}_{generated.parameters.seed}"
+                written.append(
+                    write_output(
+                        self._outputs,
+                        f"{name}.{params.get('format', 'png')}",
+                        image=generated.image,
+                        parameters=generated.parameters,
+                        studio={"job_id": ctx.job.id},
+                        embed=self._engine().settings.embed_metadata,
+                        quality=int(params.get("quality", 95)),
+                        thumbnail_px=self._thumbnail_px,
+                    )
+                )
+        except BaseException:
+            for stored in written:  # all of the request's images or none
+                remove_output(self._outputs, stored)
+            raise
+        done = time.perf_counter()
+        return {
+            "images": [
+                {**stored.as_result(), "seed": generated.parameters.seed}
+                for stored, generated in zip(written, result.images, strict=True)
+            ],
+            "timings": _timings(result, clock, save_s=done - saving, handler_s=done - started),
+        }
+
+    def _generate(
+        self, ctx: JobContext, request: dict[str, Any], *, label: str, index: int | None
+    ) -> tuple[GenerationResult, StepClock]:
+        clock = StepClock()
+        cancelled = False
+        where = {"index": index, "item": label} if index is not None else {}
+
+        def progress(state: Progress) -> None:
+            nonlocal cancelled
+            clock.step_ended(state)
+            try:
+                ctx.report(
+                    state.step, state.total, f"{label}: step {state.step}/{state.total}", **where
+                )
+            except JobCancelled:
+                cancelled = True  # the engine stops at its next cancel check
+            clock.callback_done()
+
+        engine = self._engine()
+        try:
+            result = engine.generate(
+                GenerationRequest.model_validate(request),
+                progress=progress,
+                cancel=lambda: cancelled,
+            )
+        except GenerationCancelled:
+            raise JobCancelled(f"job {ctx.job.id} cancelled") from None
+        return result, clock
+
+
+def _timings(
+    result: GenerationResult, clock: StepClock, *, save_s: float, handler_s: float
+) -> dict[str, float]:
+    return {
+        "generateS": round(result.seconds, 6),
+        "denoiseS": round(clock.denoise_s, 6),
+        "progressS": round(clock.callback_s, 6),
+        "saveS": round(save_s, 6),
+        "handlerS": round(handler_s, 6),
+    }
