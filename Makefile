@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 EXTRAS ?= dev,postgres,celery
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: help install run test check static format lint typecheck pytest bench-engine clean
+.PHONY: help install browser run test check static format lint typecheck pytest bench-engine clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,11 +27,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create/update .venv with imajin and its dev tools
 
+# The web UI tests drive Debian's Chromium through Playwright. As root we install it;
+# otherwise those tests skip, saying how to install it.
+browser: ## Install Debian's chromium for the browser tests (needs root)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: /usr/bin/chromium missing; browser tests will skip (apt-get install chromium)"; fi
+
 run: install ## Start the platform on 127.0.0.1:8000 (SQLite + local files in ./data)
 	$(BIN)/imajin db upgrade
 	exec $(BIN)/imajin serve
 
-test: install static pytest ## Everything CI runs: format check, lint, types, whole test suite
+test: install browser static pytest ## Everything CI runs: format check, lint, types, whole test suite
 
 check: test ## Same as `make test`
 

@@ -20,6 +20,7 @@ from tests.conftest import LiveServer
 
 # Routes with no key requirement, on purpose: health for load balancers, docs for people.
 OPEN_ROUTES = {"/health", "/healthz", "/api/health", "/docs", "/openapi.json"}
+OPEN_ROUTES |= {"/", "/static/{path:path}"}  # the gallery UI: the key is typed into the page
 
 # One real route per scope. The generate route is a probe until the engine issue adds routes.
 ROUTE_FOR_SCOPE = {
