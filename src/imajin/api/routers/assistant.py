@@ -1,0 +1,82 @@
+"""The prompt assistant (SPEC §4.1): pipelines, generate-prompts, analyze-context.
+
+Paths are S1's, at the root of the app, so its clients keep working. The service
+is ``platform.assistant`` (built by :func:`imajin.assistant.build_assistant`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from imajin.api.auth import GenerateAccess, ReadAccess
+from imajin.assistant import (
+    AnalyzeContextRequest,
+    AssistantService,
+    GeneratePromptsRequest,
+    GeneratePromptsResponse,
+    GenerationConfig,
+    PipelineSpec,
+    PipelineSummary,
+)
+
+router = APIRouter(tags=["assistant"])
+
+
+def get_assistant(request: Request) -> AssistantService:
+    """The assistant service of the platform this app serves."""
+    assistant: AssistantService = request.app.state.platform.assistant
+    return assistant
+
+
+AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
+
+
+class PipelineList(BaseModel):
+    """``GET /pipelines``: every pipeline, shipped and the operator's."""
+
+    pipelines: list[PipelineSummary]
+
+
+@router.get(
+    "/pipelines",
+    response_model=PipelineList,
+    dependencies=[ReadAccess],
+    summary="List prompt pipelines",
+)
+def list_pipelines(assistant: AssistantDep) -> PipelineList:
+    return PipelineList(pipelines=assistant.list_pipelines())
+
+
+@router.get(
+    "/pipelines/{pipeline_id}",
+    response_model=PipelineSpec,
+    dependencies=[ReadAccess],
+    summary="One prompt pipeline: inputs, permutation data, templates, output",
+)
+def get_pipeline(pipeline_id: str, assistant: AssistantDep) -> PipelineSpec:
+    return assistant.get_pipeline(pipeline_id)
+
+
+@router.post(
+    "/generate-prompts",
+    response_model=GeneratePromptsResponse,
+    dependencies=[GenerateAccess],
+    summary="Run a pipeline: permutations expanded by the LLM into checked prompts",
+)
+async def generate_prompts(
+    body: GeneratePromptsRequest, assistant: AssistantDep
+) -> GeneratePromptsResponse:
+    return await assistant.generate_prompts(body)
+
+
+@router.post(
+    "/analyze-context",
+    response_model=GenerationConfig,
+    dependencies=[GenerateAccess],
+    summary="Reason about a page's context: style, maturity, goals, prompt, and the chain",
+)
+async def analyze_context(body: AnalyzeContextRequest, assistant: AssistantDep) -> GenerationConfig:
+    return await assistant.analyze_context(body)

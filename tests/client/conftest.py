@@ -1,0 +1,25 @@
+"""Client fixtures: the assistant app (scripted LLM) served by a live server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+
+from tests.assistant.conftest import (  # noqa: F401  # fixtures shared with the assistant suite
+    assistant_app,
+    assistant_platform,
+    backend,
+    llm,
+    make_service,
+    script,
+    service,
+)
+from tests.conftest import LiveServer
+
+
+@pytest.fixture
+def server(assistant_app: FastAPI) -> Iterator[LiveServer]:  # noqa: F811  # the fixture
+    with LiveServer(assistant_app) as live:
+        yield live
