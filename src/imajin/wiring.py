@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from prometheus_client import CollectorRegistry
 
+from imajin.assistant import AssistantService, build_assistant, prompt_guard
 from imajin.config.settings import Settings
 from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
@@ -24,10 +25,18 @@ from imajin.jobs.local import LocalDispatcher
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
+from imajin.llm import LLMRegistry
 from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.local import LocalFileStorage
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
+from imajin.studio.catalog import SetCatalog, shipped_sets_dir
+from imajin.studio.handler import StudioRenderer
+from imajin.studio.repository import BatchRepository
+from imajin.studio.runtime_config import StudioConfigStore
+from imajin.studio.service import BATCH_ITEM_JOB, GENERATE_JOB, StudioService, check_defaults
+from imajin.studio.training.handler import JOB_KIND as TRAINING_JOB
+from imajin.studio.training.handler import make_training_handler
 from imajin.variations.repository import VariationRepository
 from imajin.variations.service import JOB_KIND as VARIATION_JOB
 from imajin.variations.service import VariationService
@@ -60,6 +69,9 @@ class Platform:
     analytics: AnalyticsConsumer
     metrics: CollectorRegistry
     variations: VariationService
+    studio: StudioService
+    llm: LLMRegistry
+    assistant: AssistantService
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
     _started: bool = False
@@ -99,6 +111,7 @@ class Platform:
 
     def close(self) -> None:
         self.stop()
+        self.llm.close()
         self.database.dispose()
 
 
@@ -126,6 +139,25 @@ def register_handlers(platform: Platform) -> None:
             engine=lambda: platform.engine,
             images=platform.images,
             imaging=platform.settings.imaging,
+        ),
+    )
+    studio = StudioRenderer(
+        engine=lambda: platform.engine,
+        outputs=platform.studio.outputs,
+        thumbnail_px=platform.settings.studio.thumbnail_px,
+    )
+    handlers.register(BATCH_ITEM_JOB, studio.batch_item)
+    handlers.register(GENERATE_JOB, studio.generate)
+    handlers.register(
+        TRAINING_JOB,
+        make_training_handler(
+            resolve_model=platform.models.resolve,
+            data_root=platform.settings.data_dir / "training",
+            # Straight into the LoRA folder: a trained LoRA is usable by id at once.
+            output_root=platform.settings.data_dir / "models" / "loras",
+            defaults=platform.settings.training,
+            offline=platform.settings.engine.offline,
+            cache_dir=platform.settings.engine.cache_dir,
         ),
     )
 
@@ -179,6 +211,9 @@ def build_platform(
         negative_prompt=negative_prompt,
         check_prompt=check_prompt,
     )
+    studio = _studio(settings, database=database, jobs=jobs, storage=storage, models=models)
+    # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).
+    llm = LLMRegistry(settings.llm, prompt_guard=prompt_guard(settings.assistant))
     platform = Platform(
         settings=settings,
         database=database,
@@ -196,9 +231,45 @@ def build_platform(
         analytics=analytics,
         metrics=metrics,
         variations=variations,
+        studio=studio,
+        llm=llm,
+        assistant=build_assistant(
+            settings=settings.assistant, llm=llm, database=database, data_dir=settings.data_dir
+        ),
     )
     register_handlers(platform)
     return platform
+
+
+def _studio(
+    settings: Settings,
+    *,
+    database: Database,
+    jobs: JobService,
+    storage: LocalFileStorage,
+    models: ModelRegistry,
+) -> StudioService:
+    data_dir = settings.data_dir
+    lora_dirs = [data_dir / "models" / "loras", data_dir / "models", *settings.engine.lora_dirs]
+    return StudioService(
+        sets=SetCatalog(
+            directories=[shipped_sets_dir(), data_dir / "sets"],
+            lora_dirs=lora_dirs,
+            max_items=settings.studio.max_batch_items,
+        ),
+        config=StudioConfigStore(
+            base=settings.studio.defaults,
+            storage=storage,
+            check=lambda defaults: check_defaults(models, defaults),
+        ),
+        batches=BatchRepository(database),
+        jobs=jobs,
+        models=models,
+        outputs=LocalFileStorage(data_dir / "outputs"),
+        settings=settings.studio,
+        check_prompt=check_prompt,
+        lora_dirs=lora_dirs,
+    )
 
 
 class _NoDispatch:

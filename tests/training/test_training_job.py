@@ -27,10 +27,10 @@ from tests.training.conftest import write_training_set
 
 @pytest.fixture
 def trainer_platform(platform: Platform, quick_settings: TrainingSettings) -> Platform:
-    """The test platform with the job kind registered and a training folder `shapes`."""
+    """The test platform with quick training defaults and a training folder `shapes`."""
     data_dir = platform.settings.data_dir
     write_training_set(data_dir / "training" / "shapes")
-    platform.handlers.register(
+    platform.handlers.replace(  # the platform registers the kind; use test-sized defaults
         JOB_KIND,
         make_training_handler(
             resolve_model=platform.models.resolve,

@@ -12,7 +12,17 @@ from imajin import __version__
 from imajin.api.errors import register_error_handlers
 from imajin.api.metrics import HttpMetrics
 from imajin.api.middleware import RequestContextMiddleware
-from imajin.api.routers import events, health, jobs, keys, system, variations
+from imajin.api.routers import (
+    assistant,
+    events,
+    health,
+    jobs,
+    keys,
+    studio,
+    system,
+    variations,
+)
+from imajin.web import router as web
 from imajin.wiring import Platform
 
 DESCRIPTION = """\
@@ -57,6 +67,9 @@ def create_app(platform: Platform) -> FastAPI:
         jobs.router,
         events.router,
         variations.router,
+        studio.router,
+        assistant.router,
+        web.router,
     ):
         app.include_router(router)
 

@@ -10,12 +10,15 @@ import typer
 
 from imajin import __version__
 from imajin.cli import (
+    assistant_commands,
     config_commands,
     db_commands,
     dev_commands,
     engine_commands,
     jobs_commands,
     keys_commands,
+    studio_commands,
+    train_commands,
     variation_commands,
 )
 from imajin.cli.context import engine_factory, state
@@ -63,6 +66,9 @@ app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(dev_commands.app, name="dev")
 app.add_typer(variation_commands.app, name="variation")
 engine_commands.register(app, engine_factory=engine_factory)
+studio_commands.register(app)
+assistant_commands.register(app)
+app.command("train-lora")(train_commands.train_lora)
 
 
 def main() -> None:

@@ -137,11 +137,8 @@ def train_lora(  # noqa: PLR0917  # Typer maps each option to a parameter
 
 
 def _training_settings(settings: Settings, given: dict[str, Any]) -> TrainingSettings:
-    # The lead adds `training: TrainingSettings` to Settings; until then the model's defaults apply.
-    section = getattr(settings, "training", None)
-    defaults = section if isinstance(section, TrainingSettings) else TrainingSettings()
     try:
-        return TrainingSettings.model_validate({**defaults.model_dump(), **given})
+        return TrainingSettings.model_validate({**settings.training.model_dump(), **given})
     except ValidationError as exc:
         error = exc.errors()[0]
         option = "--" + "-".join(str(part) for part in error["loc"]).replace("_", "-")

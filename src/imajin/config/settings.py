@@ -14,10 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from imajin.config.assistant import AssistantSettings
 from imajin.config.engine import EngineSettings
 from imajin.config.imaging import ImagingSettings
 from imajin.config.jobs import JobsSettings
 from imajin.config.llm import LLMSettings
+from imajin.config.studio import StudioSettings
+from imajin.config.training import TrainingSettings
 from imajin.config.variations import VariationsSettings
 
 
@@ -115,6 +118,9 @@ class Settings(Section):
     imaging: ImagingSettings = ImagingSettings()
     variations: VariationsSettings = VariationsSettings()
     llm: LLMSettings = LLMSettings()
+    assistant: AssistantSettings = AssistantSettings()
+    studio: StudioSettings = StudioSettings()
+    training: TrainingSettings = TrainingSettings()
     events: EventsSettings = EventsSettings()
 
     @property

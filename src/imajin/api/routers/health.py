@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from imajin import __version__
 from imajin.api.deps import PlatformDep
+from imajin.assistant import llm_health
 from imajin.storage.local import StorageHealth
 
 router = APIRouter(tags=["health"])
@@ -21,6 +22,7 @@ class HealthPublic(BaseModel):
     version: str
     database: Literal["ok", "unavailable"]
     storage: StorageHealth
+    llm: dict[str, Any] | None = None
 
 
 def _health(platform: PlatformDep) -> JSONResponse:
@@ -34,6 +36,7 @@ def _health(platform: PlatformDep) -> JSONResponse:
         version=__version__,
         database="ok" if database_ok else "unavailable",
         storage=storage,
+        **llm_health(platform.assistant),  # the prompt assistant's backend and model
     )
     return JSONResponse(body.model_dump(by_alias=True), status_code=200 if healthy else 503)
 
