@@ -114,12 +114,18 @@ def ml_health(platform: PlatformDep) -> MlHealth:
 
 
 # Declared last: its two free segments would otherwise swallow the routes above.
-@router.api_route(
+@router.get(
     "/{variation_name}/{derivative_name}",
-    methods=["GET", "HEAD"],
     dependencies=[ReadAccess],
     response_class=FileResponse,
     summary="A derivative as WebP (ETag, CDN cache headers)",
+)
+@router.head(
+    "/{variation_name}/{derivative_name}",
+    dependencies=[ReadAccess],
+    response_class=FileResponse,
+    summary="A derivative's headers only (same as GET)",
+    operation_id="head_derivative",
 )
 def serve_derivative(
     variation_name: str,
