@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ConfigDict, Field
 
 from imajin.assistant.instance import CamelModel, InstanceConfig
-from imajin.errors import InvalidInput
-from imajin.safety.maturity import MaturityLevel, parse_maturity
+from imajin.safety.maturity import LegacyMaturityLevel, MaturityLevel
 
 __all__ = [
     "AnalyzeContextRequest",
@@ -36,20 +34,9 @@ class _Response(CamelModel):
 class MaturityRange(CamelModel):
     """The caller's maturity wishes; any left out come from the instance policy."""
 
-    minimum_rating: MaturityLevel | None = Field(None, description="Lowest level allowed.")
-    expected_rating: MaturityLevel | None = Field(None, description="The level expected.")
-    maximum_rating: MaturityLevel | None = Field(None, description="Highest level allowed.")
-
-    @field_validator("minimum_rating", "expected_rating", "maximum_rating", mode="before")
-    @classmethod
-    def _accept_legacy(cls, value: Any, info: ValidationInfo) -> Any:
-        # S1's 4-level values (`explicit`) are accepted on input (SPEC §1.3).
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse_maturity(value, field=to_camel(info.field_name or "maturity"))
-        except InvalidInput as error:
-            raise ValueError(error.message) from None
+    minimum_rating: LegacyMaturityLevel | None = Field(None, description="Lowest level allowed.")
+    expected_rating: LegacyMaturityLevel | None = Field(None, description="The level expected.")
+    maximum_rating: LegacyMaturityLevel | None = Field(None, description="Highest level allowed.")
 
 
 class AnalyzeContextRequest(CamelModel):

@@ -8,14 +8,14 @@ binds every level, ``extreme`` included.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
-    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -169,6 +169,21 @@ def clamp(
     return level, False
 
 
+def _accept_legacy(value: Any, info: ValidationInfo) -> Any:
+    # S1's 4-level values (`explicit`) are accepted on input (SPEC §1.3). Inside pydantic a
+    # ValueError becomes a ValidationError carrying the field's path.
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_maturity(value, field=to_camel(info.field_name or "maturity"))
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+
+
+LegacyMaturityLevel = Annotated[MaturityLevel, BeforeValidator(_accept_legacy)]
+"""A maturity level in a pydantic model that also accepts the legacy 4-level names."""
+
+
 class MaturityPolicy(BaseModel):
     """An instance's maturity policy (``maturityPolicy`` in its configuration).
 
@@ -182,23 +197,12 @@ class MaturityPolicy(BaseModel):
     allow_explicit_content: bool = Field(
         description="Whether levels from explicit_soft upwards may be produced."
     )
-    default_minimum: MaturityLevel = Field(
+    default_minimum: LegacyMaturityLevel = Field(
         description="The band's floor when a request names none."
     )
-    default_maximum: MaturityLevel = Field(
+    default_maximum: LegacyMaturityLevel = Field(
         description="The band's ceiling when a request names none."
     )
-
-    @field_validator("default_minimum", "default_maximum", mode="before")
-    @classmethod
-    def _accept_legacy(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse_maturity(value, field=to_camel(info.field_name or "maturity"))
-        except InvalidInput as exc:
-            # Inside pydantic, a ValueError becomes a ValidationError with the field's path.
-            raise ValueError(exc.message) from None
 
     @model_validator(mode="after")
     def _ordered(self) -> MaturityPolicy:
