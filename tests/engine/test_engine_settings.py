@@ -33,9 +33,11 @@ def test_unknown_keys_and_bad_devices_are_refused() -> None:
     assert EngineSettings(device="cuda:1", devices={"x": "cpu"}).device == "cuda:1"
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available() or torch.backends.mps.is_available(),
+    reason="checks the CPU choice; this machine has an accelerator",
+)
 def test_auto_device_and_dtype_on_cpu() -> None:
-    if torch.cuda.is_available() or torch.backends.mps.is_available():
-        pytest.skip("this machine has an accelerator")
     device = resolve_device("auto")
     assert device.type == "cpu"
     assert resolve_dtype("auto", device=device, family=FAMILIES["sdxl"]) is torch.float32
@@ -52,9 +54,8 @@ def test_half_precision_choice_on_cuda_is_per_family() -> None:
     assert resolve_dtype("auto", device=cuda, family=FAMILIES["zimage"]) is torch.bfloat16
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_missing_gpu_is_a_config_error() -> None:
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
     with pytest.raises(ConfigError) as caught:
         resolve_device("cuda:1")
     assert caught.value.field == "engine.device"
