@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from imajin.engine.errors import GenerationCancelled
 from imajin.engine.request import GenerationRequest
-from imajin.jobs.handlers import JobCancelled, JobContext
+from imajin.jobs.generation import JobStep, generate_in_job
+from imajin.jobs.handlers import JobContext
 from imajin.storage.local import LocalFileStorage
 from imajin.studio.outputs import StoredOutput, remove_output, write_output
 
@@ -143,29 +143,19 @@ class StudioRenderer:
         self, ctx: JobContext, request: dict[str, Any], *, label: str, index: int | None
     ) -> tuple[GenerationResult, StepClock]:
         clock = StepClock()
-        cancelled = False
         where = {"index": index, "item": label} if index is not None else {}
 
-        def progress(state: Progress) -> None:
-            nonlocal cancelled
+        def to_job_step(state: Progress) -> JobStep:
             clock.step_ended(state)
-            try:
-                ctx.report(
-                    state.step, state.total, f"{label}: step {state.step}/{state.total}", **where
-                )
-            except JobCancelled:
-                cancelled = True  # the engine stops at its next cancel check
-            clock.callback_done()
+            return state.step, state.total, f"{label}: step {state.step}/{state.total}", where
 
-        engine = self._engine()
-        try:
-            result = engine.generate(
-                GenerationRequest.model_validate(request),
-                progress=progress,
-                cancel=lambda: cancelled,
-            )
-        except GenerationCancelled:
-            raise JobCancelled(f"job {ctx.job.id} cancelled") from None
+        result = generate_in_job(
+            ctx,
+            self._engine(),
+            GenerationRequest.model_validate(request),
+            to_job_step=to_job_step,
+            after_report=clock.callback_done,
+        )
         return result, clock
 
 

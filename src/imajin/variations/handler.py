@@ -5,20 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from imajin.config.imaging import ImagingSettings
-from imajin.engine.engine import Engine
-from imajin.engine.errors import GenerationCancelled
-from imajin.engine.generate import Progress
 from imajin.engine.request import GenerationRequest
 from imajin.errors import ImajinError
 from imajin.events.outbox import record_event
 from imajin.imaging.files import StoredImage, delete_family, write_family
 from imajin.imaging.planning import plan_generation, safe_zone_prompt_hint
 from imajin.imaging.render import RenderedImage, render_family
+from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobCancelled, JobContext
 from imajin.storage.local import LocalFileStorage
 from imajin.store.tables import utcnow
@@ -26,6 +24,10 @@ from imajin.variations.events import VariationEvent
 from imajin.variations.repository import Variation, VariationRepository
 from imajin.variations.schemas import VariationStatus
 from imajin.variations.service import VariationService
+
+if TYPE_CHECKING:  # the engine imports torch; the platform builds it on the first job
+    from imajin.engine.engine import Engine
+    from imajin.engine.generate import Progress
 
 Renderer = Callable[[Image.Image, str], list[RenderedImage]]
 """(generated image, family name) → the family's master and derivatives, encoded."""
@@ -129,20 +131,15 @@ class VariationRenderer:
         plan = plan_generation(family, native=spec.native)
         steps = int(params["inferenceSteps"])
         total = steps * len(variation.families)
-        cancelled = False
 
-        def progress(state: Progress) -> None:
-            nonlocal cancelled
-            try:
-                ctx.report(
-                    index * steps + state.step,
-                    total,
-                    f"{family}: step {state.step}/{state.total}",
-                    family=family,
-                    familyIndex=index,
-                )
-            except JobCancelled:
-                cancelled = True
+        def to_job_step(state: Progress) -> JobStep:
+            message = f"{family}: step {state.step}/{state.total}"
+            return (
+                index * steps + state.step,
+                total,
+                message,
+                {"family": family, "familyIndex": index},
+            )
 
         request = GenerationRequest(
             prompt=f"{params['prompt']}, {safe_zone_prompt_hint()}"[:2000],
@@ -154,10 +151,7 @@ class VariationRenderer:
             guidance=float(params["guidanceScale"]),
             seed=int(params["seed"]),
         )
-        try:
-            result = engine.generate(request, progress=progress, cancel=lambda: cancelled)
-        except GenerationCancelled:
-            raise JobCancelled(f"variation {variation.name} cancelled") from None
+        result = generate_in_job(ctx, engine, request, to_job_step=to_job_step)
         image: Image.Image = result.images[0].image
         return image
 
