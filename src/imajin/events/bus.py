@@ -53,10 +53,6 @@ class EventBus:
 
         return unsubscribe
 
-    def notify(self) -> None:
-        """Something was just committed here: look now rather than at the next poll."""
-        self._wake.set()
-
     def start(self, *, from_id: int | None = None) -> None:
         """Deliver events after ``from_id`` (default: only those written from now on)."""
         self._cursor = from_id

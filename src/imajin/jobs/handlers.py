@@ -33,8 +33,6 @@ class JobResources:
 
     database: Database
     storage: LocalFileStorage
-    # Filled by later subsystems (engine, imaging, ...) keyed by name; typed at use.
-    services: dict[str, Any] = field(default_factory=dict)
 
 
 ProgressSink = Callable[[int, int, str, dict[str, Any]], bool]

@@ -80,12 +80,6 @@ class Job(BaseModel):
     finished_at: datetime | None
     heartbeat_at: datetime | None
 
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
-
     @classmethod
     def of(cls, row: JobRow) -> Job:
         error = None
