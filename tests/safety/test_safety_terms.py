@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 import imajin.safety
-from imajin.safety import LEGACY_LEVELS, LEGAL_SAFETY_TERMS, MaturityLevel, load_terms
+from imajin.safety import (
+    LEGACY_LEVELS,
+    LEGAL_SAFETY_TERMS,
+    MaturityLevel,
+    build_negative_prompt,
+    load_terms,
+    split_terms,
+)
 from imajin.safety.terms import SafetyTerms
 
 PACKAGE_DIR = Path(imajin.safety.__file__).parent
@@ -82,7 +89,17 @@ def test_the_data_file_covers_the_spec_lists() -> None:
     terms = load_terms()
     assert set(SPEC_LEGAL_TERMS) <= set(LEGAL_SAFETY_TERMS)
     assert set(SPEC_JUVENILE_TRAITS) <= set(terms.character.juvenile_trait_negatives)
-    assert {"loli", "lolicon", "shota", "shotacon"} <= set(terms.policy.prohibited)
+    # Slang the source system lists among its legal terms blocks on its own (issue 11 (d)).
+    assert {"loli", "lolita", "lolicon", "shota", "shotacon"} <= set(terms.policy.prohibited)
+
+
+@pytest.mark.parametrize("style", ["photorealistic", "anime"])
+def test_every_spec_legal_term_reaches_every_negative_prompt(style: str) -> None:
+    # Word for word: each SPEC §1.1 term is its own entry, even with an empty override.
+    for override in (None, ""):
+        entries = split_terms(build_negative_prompt(style, override=override))
+        missing = [term for term in SPEC_LEGAL_TERMS if term not in entries]
+        assert not missing, (style, override, missing)
 
 
 def test_the_data_file_is_validated() -> None:

@@ -24,8 +24,12 @@ repeats (``t33n``, ``teeeen``; never ``ten``), and the last word its plurals.
 
 Judgement calls, kept on purpose:
 
-- Whole words are never glued across a space (``shot a`` must not read as
-  ``shota``), so a word split once by a space (``chi ld``) is not caught.
+- Whole words are glued across a space only by :func:`join_splits`, and the
+  policy passes it the minor terms alone (``shot a`` must not read as the
+  prohibited ``shota``; ``tod dler`` reads as ``toddler``).
+- ``i`` and ``l`` stand for each other (a capital I looks like a lowercase l),
+  so "chiId" and "chlld" read as "child"; a word that differs from a term
+  only by i and l ("kiddle") reads as the term too.
 - Words glued together (``nudechild``) are split by :func:`split_compounds`
   only when both halves are terms, so "kidney" stays one word.
 - Word-internal punctuation is glue, so a hyphenated compound matches its
@@ -51,6 +55,7 @@ __all__ = [
     "compile_vocabulary",
     "find_terms",
     "fold",
+    "join_splits",
     "normalize",
     "split_compounds",
     "term_pattern",
@@ -89,8 +94,10 @@ _CONFUSABLES: dict[str, str] = {
 _CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
 
 # Symbols and digits that stand for letters in leetspeak, by the letter they replace.
+# "i" and "l" also stand for each other: fold lowercases first, so a capital I
+# written for l ("chiId") arrives as "i", and a lowercase l can pose as a capital I.
 _LEET: dict[str, str] = {
-    "a": "4@", "b": "8", "e": "3", "g": "9", "i": "1!|", "l": "1|", "o": "0", "s": "5$",
+    "a": "4@", "b": "8", "e": "3", "g": "9", "i": "1!|l", "l": "1|i", "o": "0", "s": "5$",
     "t": "7+",
 }  # fmt: skip
 _LEET_SYMBOLS = "@$!|+"
@@ -260,6 +267,28 @@ def split_compounds(text: NormalizedText, vocabulary: re.Pattern[str]) -> Normal
             continue
         if halves := _halves(word, vocabulary):
             extra += halves
+    if not extra:
+        return text
+    return NormalizedText(folded=text.folded, search=" ".join([text.search, *extra]))
+
+
+def join_splits(text: NormalizedText, vocabulary: re.Pattern[str]) -> NormalizedText:
+    """Add words split once by a space back together when they form a term.
+
+    "tod dler" is two words, neither a term; when two neighbouring words
+    glued together are exactly one term of *vocabulary*, the glued word is
+    appended to the search text. Only the policy's minor terms are passed as
+    *vocabulary*: they block only beside sexual context, so a chance join
+    ("kid do") costs nothing on its own. The prohibited terms are not joined,
+    which keeps "a shot a day" from reading as a prohibited term.
+    """
+    words = text.search.split(" ")
+    extra = [
+        first + second
+        for first, second in zip(words, words[1:], strict=False)
+        if vocabulary.fullmatch(first + second)
+        and not (vocabulary.fullmatch(first) or vocabulary.fullmatch(second))
+    ]
     if not extra:
         return text
     return NormalizedText(folded=text.folded, search=" ".join([text.search, *extra]))

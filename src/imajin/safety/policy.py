@@ -5,8 +5,9 @@ whatever its maturity policy, in this order:
 
 1. ``prohibited_term``: a term that names sexualised minors or abuse material.
 2. ``non_consensual``: a term that itself means a non-consensual sexual act.
-3. ``minor_sexual``: a minor (a minor term, or an age below majority) in a
-   prompt that also has sexual or suggestive context.
+3. ``minor_sexual``: a minor (a minor term, an age below majority, or a
+   description of a child's body) in a prompt that also has sexual or
+   suggestive context.
 4. ``non_consensual``: a non-consent term ("forced", "against her will") in a
    prompt that also has sexual context.
 
@@ -43,6 +44,7 @@ from imajin.safety.normalize import (
     compile_terms,
     compile_vocabulary,
     find_terms,
+    join_splits,
     normalize,
     split_compounds,
 )
@@ -125,14 +127,17 @@ class _Matchers:
     prohibited: re.Pattern[str]
     non_consensual_acts: re.Pattern[str]
     minor: re.Pattern[str]
+    minor_vocabulary: re.Pattern[str]
+    juvenile_body: re.Pattern[str]
     sexual: re.Pattern[str]
     non_consent: re.Pattern[str]
     vocabulary: re.Pattern[str]
     age_of_majority: int
 
     def prepare(self, text: str) -> NormalizedText:
-        """Normalise *text*, drop benign phrases and split glued terms."""
-        return split_compounds(normalize(text, ignore=self.benign), self.vocabulary)
+        """Normalise *text*, drop benign phrases, split glued terms, join split ones."""
+        split = split_compounds(normalize(text, ignore=self.benign), self.vocabulary)
+        return join_splits(split, self.minor_vocabulary)
 
 
 def _benign_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -155,12 +160,15 @@ def _matchers() -> _Matchers:
         prohibited=compile_terms(policy.prohibited),
         non_consensual_acts=compile_terms(policy.non_consensual_acts),
         minor=compile_terms(policy.minor),
+        minor_vocabulary=compile_vocabulary(policy.minor),
+        juvenile_body=compile_terms(policy.juvenile_body),
         sexual=compile_terms(policy.sexual_context),
         non_consent=compile_terms(policy.non_consent),
         vocabulary=compile_vocabulary(
             policy.prohibited
             + policy.non_consensual_acts
             + policy.minor
+            + policy.juvenile_body
             + policy.sexual_context
             + policy.non_consent
         ),
@@ -214,7 +222,8 @@ def check_prompt(text: str, *, field: str = "prompt") -> PolicyDecision:
     # 2. Minors and non-consent are blocked only beside sexual context.
     sexual = find_terms(matchers.sexual, norm)
     if sexual:
-        if minors := _minors(norm, matchers):
+        minors = _minors(norm, matchers) + find_terms(matchers.juvenile_body, norm)
+        if minors:
             return blocked(PolicyReason.MINOR_SEXUAL, minors + sexual, sexual=True)
         if forced := find_terms(matchers.non_consent, norm):
             return blocked(PolicyReason.NON_CONSENSUAL, forced + sexual, sexual=True)

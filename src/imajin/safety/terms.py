@@ -63,6 +63,7 @@ class PolicyTerms(_Section):
     prohibited: tuple[MatchTerm, ...] = Field(min_length=1)
     non_consensual_acts: tuple[MatchTerm, ...] = Field(min_length=1)
     minor: tuple[MatchTerm, ...] = Field(min_length=1)
+    juvenile_body: tuple[MatchTerm, ...] = Field(min_length=1)
     sexual_context: tuple[MatchTerm, ...] = Field(min_length=1)
     non_consent: tuple[MatchTerm, ...] = Field(min_length=1)
     benign_phrases: tuple[MatchTerm, ...] = ()
