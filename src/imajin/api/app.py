@@ -22,6 +22,7 @@ from imajin.api.routers import (
     system,
     variations,
 )
+from imajin.safety import warm_up as warm_up_safety
 from imajin.web import router as web
 from imajin.wiring import Platform
 
@@ -41,7 +42,9 @@ def create_app(platform: Platform) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Background work (dispatcher, relay) runs while the app serves; the caller
-        # that built the platform disposes of it.
+        # that built the platform disposes of it. The safety regexes are compiled
+        # before the first request, so a cold burst does not compile them in the pool.
+        warm_up_safety()
         platform.start()
         try:
             yield

@@ -7,10 +7,13 @@
 - :class:`MaturityLevel` and friends: the 7-level maturity scale.
 - :func:`enforce_adult_character`: the adult-character guard.
 
-The words behind all of it live in one data file, ``terms.yaml``. This package
+The words behind all of it live in one data file, ``terms.yaml``; the regexes
+built from it are compiled once per process, by :func:`warm_up` at start-up
+or by the first check. This package
 sits below ``imajin.api`` and ``imajin.engine`` and never imports them.
 """
 
+from imajin.safety import ages, character, policy
 from imajin.safety.character import CharacterPrompt, enforce_adult_character
 from imajin.safety.maturity import (
     LEGACY_LEVELS,
@@ -83,4 +86,17 @@ __all__ = [
     "normalize",
     "parse_maturity",
     "split_terms",
+    "warm_up",
 ]
+
+
+def warm_up() -> None:
+    """Compile every regex of the safety layer now (call once at server start-up).
+
+    Without it the first checks compile them, which takes long enough to stall
+    the first burst of requests. Safe to call from several threads, and again.
+    """
+    load_terms()
+    policy._matchers()
+    ages._matcher()
+    character._trait_pattern()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
+from imajin.safety.once import Once
 from imajin.safety.terms import AgeTerms, load_terms
 
 __all__ = ["AgeMention", "find_ages"]
@@ -50,7 +50,7 @@ def _alternation(phrases: tuple[str, ...] | list[str]) -> str:
     return "|".join(_SEP.join(map(re.escape, re.split(r"[ -]", phrase))) for phrase in ordered)
 
 
-@cache
+@Once
 def _matcher() -> _AgeMatcher:
     terms: AgeTerms = load_terms().ages
     units = [word for word, value in terms.number_words.items() if value < 10]

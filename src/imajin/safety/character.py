@@ -14,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
 from imajin.errors import InvalidInput, PolicyViolation
 from imajin.safety.ages import find_ages
+from imajin.safety.once import Once
 from imajin.safety.policy import PolicyReason, enforce, find_minor_terms, violation_message
 from imajin.safety.terms import CharacterTerms, load_terms
 
@@ -48,7 +48,7 @@ class CharacterPrompt(BaseModel):
     negative_terms: tuple[str, ...]
 
 
-@cache
+@Once
 def _trait_pattern() -> re.Pattern[str]:
     traits = sorted(load_terms().character.juvenile_trait_negatives, key=len, reverse=True)
     body = "|".join(r"[\s-]+".join(map(re.escape, re.split(r"[ -]", t))) for t in traits)

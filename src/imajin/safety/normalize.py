@@ -46,7 +46,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, pairwise
 
 __all__ = [
     "GLUE",
@@ -285,7 +285,7 @@ def join_splits(text: NormalizedText, vocabulary: re.Pattern[str]) -> Normalized
     words = text.search.split(" ")
     extra = [
         first + second
-        for first, second in zip(words, words[1:], strict=False)
+        for first, second in pairwise(words)
         if vocabulary.fullmatch(first + second)
         and not (vocabulary.fullmatch(first) or vocabulary.fullmatch(second))
     ]

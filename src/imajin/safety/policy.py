@@ -31,7 +31,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,6 +47,7 @@ from imajin.safety.normalize import (
     normalize,
     split_compounds,
 )
+from imajin.safety.once import Once
 from imajin.safety.terms import load_terms
 
 __all__ = [
@@ -151,7 +151,7 @@ def _benign_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])")
 
 
-@cache
+@Once
 def _matchers() -> _Matchers:
     terms = load_terms()
     policy = terms.policy

@@ -9,7 +9,6 @@ a broken edit fails loudly at start-up instead of silently weakening a block.
 
 from __future__ import annotations
 
-from functools import cache
 from importlib.resources import files
 from typing import Annotated
 
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from imajin.errors import ConfigError
+from imajin.safety.once import Once
 
 __all__ = [
     "AgeTerms",
@@ -125,7 +125,7 @@ class SafetyTerms(_Section):
         return self
 
 
-@cache
+@Once
 def load_terms() -> SafetyTerms:
     """Read and validate the packaged ``terms.yaml`` (once per process).
 
