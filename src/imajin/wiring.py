@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +32,7 @@ from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.local import LocalFileStorage
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
+from imajin.store.migrate import upgrade
 from imajin.studio.catalog import SetCatalog, shipped_sets_dir
 from imajin.studio.handler import StudioRenderer
 from imajin.studio.repository import BatchRepository
@@ -81,15 +84,7 @@ class Platform:
         """The diffusers engine, built on first use (importing torch takes seconds)."""
         with self._engine_lock:
             if self._engine is None:
-                from imajin.engine.factory import build_engine  # noqa: PLC0415  # heavy
-
-                self._engine = build_engine(
-                    self.settings.engine,
-                    data_dir=self.settings.data_dir,
-                    negative_prompt_builder=negative_prompt,
-                    prompt_guard=check_prompt,
-                    registry=self.models,
-                )
+                self._engine = build_engine(self.settings, registry=self.models)
             return self._engine
 
     def start(self) -> None:
@@ -125,6 +120,57 @@ def check_prompt(text: str, field: str) -> None:
     enforce(text, field=field)
 
 
+def build_database(settings: Settings) -> Database:
+    """The store for ``settings`` (creates the data directory a SQLite file lives in)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.database_url, echo=settings.database.echo)
+
+
+def build_models(settings: Settings) -> ModelRegistry:
+    """The model registry: shipped manifest plus the operator's (no torch)."""
+    return build_registry(settings.engine, data_dir=settings.data_dir)
+
+
+def build_engine(settings: Settings, *, registry: ModelRegistry | None = None) -> Engine:
+    """The diffusers engine with the safety layer wired in (imports torch when called)."""
+    from imajin.engine.factory import build_engine as engine_from  # noqa: PLC0415  # torch
+
+    return engine_from(
+        settings.engine,
+        data_dir=settings.data_dir,
+        negative_prompt_builder=negative_prompt,
+        prompt_guard=check_prompt,
+        registry=registry or build_models(settings),
+    )
+
+
+def build_llm(settings: Settings) -> LLMRegistry:
+    """The LLM registry; every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6)."""
+    return LLMRegistry(settings.llm, prompt_guard=prompt_guard(settings.assistant))
+
+
+def build_assistant_service(
+    settings: Settings, *, llm: LLMRegistry, database: Database
+) -> AssistantService:
+    """The assistant over ``llm`` and the answer cache in ``database``."""
+    return build_assistant(
+        settings=settings.assistant, llm=llm, database=database, data_dir=settings.data_dir
+    )
+
+
+@contextmanager
+def local_assistant(settings: Settings) -> Iterator[AssistantService]:
+    """An assistant for one CLI command, over a migrated store; closed afterwards."""
+    llm = build_llm(settings)
+    database = build_database(settings)
+    try:
+        upgrade(database)
+        yield build_assistant_service(settings, llm=llm, database=database)
+    finally:
+        llm.close()
+        database.dispose()
+
+
 def register_handlers(platform: Platform) -> None:
     """Every job kind the platform knows. Later subsystems add theirs here."""
     from imajin.variations.handler import VariationRenderer  # noqa: PLC0415  # imports pyvips
@@ -152,9 +198,9 @@ def register_handlers(platform: Platform) -> None:
         TRAINING_JOB,
         make_training_handler(
             resolve_model=platform.models.resolve,
-            data_root=platform.settings.data_dir / "training",
+            data_root=platform.settings.layout.training,
             # Straight into the LoRA folder: a trained LoRA is usable by id at once.
-            output_root=platform.settings.data_dir / "models" / "loras",
+            output_root=platform.settings.layout.loras,
             defaults=platform.settings.training,
             offline=platform.settings.engine.offline,
             cache_dir=platform.settings.engine.cache_dir,
@@ -175,7 +221,7 @@ def build_platform(
         role: ``worker`` builds no dispatcher threads (Celery delivers the jobs).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = database or Database(settings.database_url, echo=settings.database.echo)
+    database = database or build_database(settings)
     storage = LocalFileStorage(settings.data_dir)
     metrics = CollectorRegistry()
 
@@ -200,8 +246,8 @@ def build_platform(
 
         bus.subscribe(RedisPublisher(settings.events.redis_url))
 
-    images = LocalFileStorage(settings.data_dir / "images")
-    models = build_registry(settings.engine, data_dir=settings.data_dir)
+    images = LocalFileStorage(settings.layout.images)
+    models = build_models(settings)
     variations = VariationService(
         repository=VariationRepository(database),
         jobs=jobs,
@@ -213,7 +259,7 @@ def build_platform(
     )
     studio = _studio(settings, database=database, jobs=jobs, storage=storage, models=models)
     # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).
-    llm = LLMRegistry(settings.llm, prompt_guard=prompt_guard(settings.assistant))
+    llm = build_llm(settings)
     platform = Platform(
         settings=settings,
         database=database,
@@ -233,9 +279,7 @@ def build_platform(
         variations=variations,
         studio=studio,
         llm=llm,
-        assistant=build_assistant(
-            settings=settings.assistant, llm=llm, database=database, data_dir=settings.data_dir
-        ),
+        assistant=build_assistant_service(settings, llm=llm, database=database),
     )
     register_handlers(platform)
     return platform
@@ -249,11 +293,11 @@ def _studio(
     storage: LocalFileStorage,
     models: ModelRegistry,
 ) -> StudioService:
-    data_dir = settings.data_dir
-    lora_dirs = [data_dir / "models" / "loras", data_dir / "models", *settings.engine.lora_dirs]
+    layout = settings.layout
+    lora_dirs = layout.lora_dirs(settings.engine.lora_dirs)
     return StudioService(
         sets=SetCatalog(
-            directories=[shipped_sets_dir(), data_dir / "sets"],
+            directories=[shipped_sets_dir(), layout.sets],
             lora_dirs=lora_dirs,
             max_items=settings.studio.max_batch_items,
         ),
@@ -265,7 +309,7 @@ def _studio(
         batches=BatchRepository(database),
         jobs=jobs,
         models=models,
-        outputs=LocalFileStorage(data_dir / "outputs"),
+        outputs=LocalFileStorage(layout.outputs),
         settings=settings.studio,
         check_prompt=check_prompt,
         lora_dirs=lora_dirs,

@@ -21,6 +21,7 @@ from imajin.assistant.schemas import (
     GenerationConfig,
 )
 from imajin.config.assistant import AssistantSettings
+from imajin.config.layout import DataLayout
 from imajin.llm.client import LLMClient
 from imajin.llm.model_registry import LLMRegistry
 from imajin.store.database import Database
@@ -118,7 +119,9 @@ def build_assistant(
             default=settings.default_instance,
             base_dir=base_dir or Path.cwd(),
         ),
-        pipelines=PipelineCatalog(operator_dir=settings.pipelines_dir or data_dir / "pipelines"),
+        pipelines=PipelineCatalog(
+            operator_dir=settings.pipelines_dir or DataLayout(data_dir).pipelines
+        ),
         llm_backends=llm.describe(),
         max_filters=settings.max_filters,
         max_prompts=settings.max_prompts,

@@ -21,7 +21,7 @@ from imajin.cli import (
     train_commands,
     variation_commands,
 )
-from imajin.cli.context import engine_factory, state
+from imajin.cli.context import CliState
 from imajin.cli.serve import serve
 from imajin.cli.worker import worker
 from imajin.errors import ConfigError, ImajinError
@@ -48,7 +48,7 @@ def root(
         ),
     ] = None,
 ) -> None:
-    state(ctx).config_file = config
+    ctx.obj = CliState(config_file=config)
 
 
 @app.command()
@@ -65,7 +65,7 @@ app.add_typer(keys_commands.app, name="keys")
 app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(dev_commands.app, name="dev")
 app.add_typer(variation_commands.app, name="variation")
-engine_commands.register(app, engine_factory=engine_factory)
+engine_commands.register(app)
 studio_commands.register(app)
 assistant_commands.register(app)
 app.command("train-lora")(train_commands.train_lora)
@@ -74,7 +74,8 @@ app.command("train-lora")(train_commands.train_lora)
 def main() -> None:
     """Entry point: run the CLI, turning imajin's errors into a message and an exit code."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click *returns* a typer.Exit's code instead of raising it.
+        code = app(standalone_mode=False)
     except ImajinError as exc:
         typer.secho(f"error: {exc.message}", fg="red", err=True)
         sys.exit(2 if isinstance(exc, ConfigError) else 1)
@@ -82,10 +83,11 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors
-        import click  # noqa: PLC0415
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors (Typer's own click, not the package)
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    if isinstance(code, int) and code:
+        sys.exit(code)

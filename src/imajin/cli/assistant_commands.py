@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,17 +26,11 @@ from imajin.assistant import (
     GeneratePromptsRequest,
     GenerationConfig,
     ParsedPrompt,
-    build_assistant,
-    prompt_guard,
 )
 from imajin.assistant.instance import load_instance_file
 from imajin.cli.context import settings_from
 from imajin.client import ImajinClient, calls
-from imajin.config.assistant import AssistantSettings
-from imajin.config.settings import Settings
-from imajin.llm import LLMRegistry
-from imajin.store.database import Database
-from imajin.store.migrate import upgrade
+from imajin.wiring import local_assistant
 
 __all__ = ["analyze", "pipelines", "prompts", "register"]
 
@@ -64,27 +57,6 @@ def register(app: typer.Typer) -> None:
     app.command("pipelines")(pipelines)
 
 
-def _assistant_settings(settings: Settings) -> AssistantSettings:
-    return settings.assistant
-
-
-@contextmanager
-def _local_assistant(ctx: typer.Context) -> Iterator[AssistantService]:
-    """The assistant built from the configuration, over a migrated store."""
-    settings = settings_from(ctx)
-    section = _assistant_settings(settings)
-    registry = LLMRegistry(settings.llm, prompt_guard=prompt_guard(section))
-    database = Database(settings.database_url, echo=settings.database.echo)
-    try:
-        upgrade(database)
-        yield build_assistant(
-            settings=section, llm=registry, database=database, data_dir=settings.data_dir
-        )
-    finally:
-        registry.close()
-        database.dispose()
-
-
 def _run(
     ctx: typer.Context,
     *,
@@ -97,7 +69,7 @@ def _run(
     if url is not None:
         with ImajinClient(url, api_key=api_key) as client:
             return remote(client)
-    with _local_assistant(ctx) as assistant:
+    with local_assistant(settings_from(ctx)) as assistant:
         return local(assistant)
 
 

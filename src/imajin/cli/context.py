@@ -1,4 +1,10 @@
-"""What every CLI command shares: the chosen config file and settings loading."""
+"""What every CLI command shares, carried on Typer's context object (``ctx.obj``).
+
+The root callback stores a :class:`CliState`; each command takes ``ctx:
+typer.Context`` and asks for what it needs here, so nothing relies on a
+global "current context" (Typer vendors its own click, which a global lookup
+through the ``click`` package cannot see).
+"""
 
 from __future__ import annotations
 
@@ -18,14 +24,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class CliState:
+    """The root options: which configuration file the command reads."""
+
     config_file: Path | None = None
 
 
 def state(ctx: typer.Context) -> CliState:
-    root = ctx.find_root()
-    if not isinstance(root.obj, CliState):
-        root.obj = CliState()
-    return root.obj
+    """The command's state (sub-command contexts inherit ``obj`` from the root)."""
+    if not isinstance(ctx.obj, CliState):
+        ctx.obj = CliState()
+    return ctx.obj
 
 
 def settings_from(ctx: typer.Context) -> Settings:
@@ -37,19 +45,8 @@ def platform_from(ctx: typer.Context) -> Platform:
     return build_platform(settings_from(ctx))
 
 
-def engine_factory() -> Engine:
+def engine_from(ctx: typer.Context) -> Engine:
     """The engine for the command being run, with the safety layer wired in."""
-    import click  # noqa: PLC0415
+    from imajin.wiring import build_engine  # noqa: PLC0415
 
-    from imajin.engine.factory import build_engine  # noqa: PLC0415  # imports torch
-    from imajin.wiring import check_prompt, negative_prompt  # noqa: PLC0415
-
-    root = click.get_current_context().find_root()
-    config_file = root.obj.config_file if isinstance(root.obj, CliState) else None
-    settings = load_settings(config_file)
-    return build_engine(
-        settings.engine,
-        data_dir=settings.data_dir,
-        negative_prompt_builder=negative_prompt,
-        prompt_guard=check_prompt,
-    )
+    return build_engine(settings_from(ctx))

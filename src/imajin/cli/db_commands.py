@@ -9,14 +9,13 @@ import typer
 from imajin.cli.context import settings_from
 from imajin.store.database import Database
 from imajin.store.migrate import create_revision, current_revision, head_revision, upgrade
+from imajin.wiring import build_database
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 
 def _database(ctx: typer.Context) -> Database:
-    settings = settings_from(ctx)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Database(settings.database_url)
+    return build_database(settings_from(ctx))
 
 
 @app.command("upgrade")

@@ -1,17 +1,13 @@
 """CLI commands over the engine: ``generate``, ``inspect`` and ``models list``.
 
-The commands need an engine; the caller passes a factory so nothing is built
-until a command runs (``--help`` stays instant)::
-
-    from imajin.cli import engine_commands
-    engine_commands.register(app, engine_factory=lambda: build_engine(settings.engine, ...))
+The engine comes from the composition root when a command runs (torch loads
+then), so ``--help`` stays instant.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
+from imajin.cli.context import engine_from
 from imajin.engine.metadata import format_parameters, read_metadata
 from imajin.engine.parameters import GenerationParameters
 from imajin.engine.request import GenerationRequest
@@ -32,7 +29,6 @@ if TYPE_CHECKING:  # the engine pulls in torch; commands import it only when the
     from imajin.engine.engine import Engine
     from imajin.engine.generate import Progress
 
-EngineFactory = Callable[[], "Engine"]
 _IMAGE_SUFFIXES = (".png", ".webp")
 
 
@@ -85,16 +81,11 @@ def _print_parameters(console: Console, params: GenerationParameters) -> None:
     console.print(table)
 
 
-def register(app: typer.Typer, *, engine_factory: EngineFactory) -> None:
-    """Add ``generate``, ``inspect`` and ``models list`` to ``app``.
-
-    Args:
-        app: The Typer app to extend (the ``imajin`` root app).
-        engine_factory: Builds the engine when a command needs one.
-    """
-    app.command("generate", help=GENERATE_HELP)(_generate_command(engine_factory))
+def register(app: typer.Typer) -> None:
+    """Add ``generate``, ``inspect`` and ``models list`` to ``app`` (the root app)."""
+    app.command("generate", help=GENERATE_HELP)(generate)
     app.command("inspect", help="Show the generation parameters stored in an image.")(inspect)
-    app.add_typer(models_app(engine_factory), name="models")
+    app.add_typer(models_app, name="models")
 
 
 GENERATE_HELP = (
@@ -104,67 +95,63 @@ GENERATE_HELP = (
 )
 
 
-def _generate_command(engine_factory: EngineFactory) -> Callable[..., None]:
-    # Typer maps each option to a parameter, hence the long positional list.
-    def generate(  # noqa: PLR0917
-        prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="What to draw.")] = None,
-        negative: Annotated[
-            str | None, typer.Option("--negative", help="Negative prompt (default: platform's).")
-        ] = None,
-        model: Annotated[
-            str | None,
-            typer.Option("--model", "-m", help="photorealistic, anime, a model id, or a path."),
-        ] = None,
-        lora: Annotated[
-            list[str] | None,
-            typer.Option("--lora", help="PATH:WEIGHT or ID:WEIGHT; repeat to stack LoRAs."),
-        ] = None,
-        width: Annotated[int | None, typer.Option(help="Width in pixels (multiple of 8).")] = None,
-        height: Annotated[
-            int | None, typer.Option(help="Height in pixels (multiple of 8).")
-        ] = None,
-        steps: Annotated[int | None, typer.Option(help="Denoising steps (1-100).")] = None,
-        guidance: Annotated[float | None, typer.Option(help="CFG scale (1-20).")] = None,
-        seed: Annotated[int | None, typer.Option(help="Seed; image i uses seed + i.")] = None,
-        scheduler: Annotated[
-            str | None, typer.Option(help=f"Sampler: {', '.join(SCHEDULER_NAMES)}.")
-        ] = None,
-        num_images: Annotated[
-            int | None, typer.Option("--num-images", "-n", help="How many images.")
-        ] = None,
-        output: Annotated[
-            Path, typer.Option("--output", "-o", help="A .png/.webp file, or a folder.")
-        ] = Path("outputs"),
-        from_file: Annotated[
-            Path | None,
-            typer.Option("--from", help="Image or .json sidecar whose parameters to reuse."),
-        ] = None,
-    ) -> None:
-        options: dict[str, Any] = {
-            "prompt": prompt,
-            "negative_prompt": negative,
-            "model": model,
-            "width": width,
-            "height": height,
-            "steps": steps,
-            "guidance": guidance,
-            "seed": seed,
-            "scheduler": scheduler,
-            "num_images": num_images,
-            "loras": [parse_lora_option(v) for v in lora] if lora else None,
-        }
-        if from_file is None and prompt is None:
-            raise typer.BadParameter("give --prompt (or --from FILE)", param_hint="--prompt")
-        try:
-            base = read_metadata(from_file) if from_file is not None else None
-            request = build_request(base=base, options=options)
-            saved = _generate_and_save(engine_factory(), request, output=output)
-        except ImajinError as exc:
-            raise _fail(exc) from None
-        for path in saved:
-            typer.echo(str(path))
-
-    return generate
+# Typer maps each option to a parameter, hence the long positional list.
+def generate(  # noqa: PLR0917
+    ctx: typer.Context,
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="What to draw.")] = None,
+    negative: Annotated[
+        str | None, typer.Option("--negative", help="Negative prompt (default: platform's).")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="photorealistic, anime, a model id, or a path."),
+    ] = None,
+    lora: Annotated[
+        list[str] | None,
+        typer.Option("--lora", help="PATH:WEIGHT or ID:WEIGHT; repeat to stack LoRAs."),
+    ] = None,
+    width: Annotated[int | None, typer.Option(help="Width in pixels (multiple of 8).")] = None,
+    height: Annotated[int | None, typer.Option(help="Height in pixels (multiple of 8).")] = None,
+    steps: Annotated[int | None, typer.Option(help="Denoising steps (1-100).")] = None,
+    guidance: Annotated[float | None, typer.Option(help="CFG scale (1-20).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed; image i uses seed + i.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help=f"Sampler: {', '.join(SCHEDULER_NAMES)}.")
+    ] = None,
+    num_images: Annotated[
+        int | None, typer.Option("--num-images", "-n", help="How many images.")
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="A .png/.webp file, or a folder.")
+    ] = Path("outputs"),
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from", help="Image or .json sidecar whose parameters to reuse."),
+    ] = None,
+) -> None:
+    options: dict[str, Any] = {
+        "prompt": prompt,
+        "negative_prompt": negative,
+        "model": model,
+        "width": width,
+        "height": height,
+        "steps": steps,
+        "guidance": guidance,
+        "seed": seed,
+        "scheduler": scheduler,
+        "num_images": num_images,
+        "loras": [parse_lora_option(v) for v in lora] if lora else None,
+    }
+    if from_file is None and prompt is None:
+        raise typer.BadParameter("give --prompt (or --from FILE)", param_hint="--prompt")
+    try:
+        base = read_metadata(from_file) if from_file is not None else None
+        request = build_request(base=base, options=options)
+        saved = _generate_and_save(engine_from(ctx), request, output=output)
+    except ImajinError as exc:
+        raise _fail(exc) from None
+    for path in saved:
+        typer.echo(str(path))
 
 
 def inspect(
@@ -187,29 +174,27 @@ def inspect(
         _print_parameters(Console(), params)
 
 
-def models_app(engine_factory: EngineFactory) -> typer.Typer:
-    """The ``models`` command group (``models list``)."""
-    models = typer.Typer(help="Models the engine knows.", no_args_is_help=True)
+models_app = typer.Typer(help="Models the engine knows.", no_args_is_help=True)
 
-    @models.command("list", help="List models: id, style, family, status, loaded, device.")
-    def list_models(
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> None:
-        statuses = engine_factory().list_models()
-        if as_json:
-            typer.echo(json.dumps([status.__dict__ for status in statuses], indent=2))
-            return
-        table = Table()
-        table.add_column("id", no_wrap=True)  # ids are what users copy; never cut them
-        for header in ("style", "family", "status", "loaded", "device"):
-            table.add_column(header, overflow="fold")
-        for s in statuses:
-            loaded = "[green]yes[/green]" if s.loaded else "no"
-            row = (s.id, s.style, s.family, s.status)
-            table.add_row(*(escape(v) for v in row), loaded, escape(s.device))
-        Console().print(table)
 
-    return models
+@models_app.command("list", help="List models: id, style, family, status, loaded, device.")
+def list_models(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    statuses = engine_from(ctx).list_models()
+    if as_json:
+        typer.echo(json.dumps([status.__dict__ for status in statuses], indent=2))
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)  # ids are what users copy; never cut them
+    for header in ("style", "family", "status", "loaded", "device"):
+        table.add_column(header, overflow="fold")
+    for s in statuses:
+        loaded = "[green]yes[/green]" if s.loaded else "no"
+        row = (s.id, s.style, s.family, s.status)
+        table.add_row(*(escape(v) for v in row), loaded, escape(s.device))
+    Console().print(table)
 
 
 def _generate_and_save(engine: Engine, request: GenerationRequest, *, output: Path) -> list[Path]:

@@ -26,9 +26,9 @@ from rich.progress import (
 from imajin.cli.context import settings_from
 from imajin.config.settings import Settings
 from imajin.config.training import TrainingSettings
-from imajin.engine.registry import build_registry
 from imajin.engine.spec import ModelSpec
 from imajin.errors import ImajinError
+from imajin.wiring import build_models
 
 if TYPE_CHECKING:  # the trainer pulls in torch; the command imports it only when it runs
     from imajin.studio.training.trainer import TrainingProgress, TrainingResult
@@ -116,7 +116,7 @@ def train_lora(  # noqa: PLR0917  # Typer maps each option to a parameter
     }
     training = _training_settings(settings, {k: v for k, v in given.items() if v is not None})
     try:
-        spec = build_registry(settings.engine, data_dir=settings.data_dir).resolve(base)
+        spec = build_models(settings).resolve(base)
         result = _train(
             data=data,
             spec=spec,

@@ -1,5 +1,6 @@
 """Layered settings: shipped defaults < ``config.yaml`` < ``IMAJIN_*`` environment."""
 
+from imajin.config.layout import DataLayout
 from imajin.config.loader import defaults_text, load_settings
 from imajin.config.settings import (
     AuthSettings,
@@ -15,6 +16,7 @@ from imajin.config.settings import (
 __all__ = [
     "AuthSettings",
     "ConfiguredKey",
+    "DataLayout",
     "DatabaseSettings",
     "LoggingSettings",
     "Scope",

@@ -18,6 +18,7 @@ from imajin.config.assistant import AssistantSettings
 from imajin.config.engine import EngineSettings
 from imajin.config.imaging import ImagingSettings
 from imajin.config.jobs import JobsSettings
+from imajin.config.layout import DataLayout
 from imajin.config.llm import LLMSettings
 from imajin.config.studio import StudioSettings
 from imajin.config.training import TrainingSettings
@@ -124,9 +125,14 @@ class Settings(Section):
     events: EventsSettings = EventsSettings()
 
     @property
+    def layout(self) -> DataLayout:
+        """Every path under ``data_dir``."""
+        return DataLayout(self.data_dir)
+
+    @property
     def database_url(self) -> str:
         """The database URL in force: the configured one or the SQLite default."""
-        return self.database.url or f"sqlite:///{self.data_dir / 'imajin.db'}"
+        return self.database.url or f"sqlite:///{self.layout.database}"
 
     @property
     def binds_loopback(self) -> bool:

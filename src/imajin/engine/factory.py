@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from imajin.config.layout import DataLayout
 from imajin.engine.engine import Engine, NegativePromptBuilder, PromptGuard
 from imajin.engine.hashing import FileHasher
 from imajin.engine.registry import ModelRegistry, build_registry
@@ -14,7 +15,7 @@ from imajin.engine.settings import EngineSettings
 
 def lora_search_dirs(settings: EngineSettings, *, data_dir: Path) -> list[Path]:
     """Folders searched for LoRA ids: ``<data>/models/loras``, ``<data>/models``, then extras."""
-    return [data_dir / "models" / "loras", data_dir / "models", *settings.lora_dirs]
+    return DataLayout(data_dir).lora_dirs(settings.lora_dirs)
 
 
 def build_engine(
@@ -49,7 +50,7 @@ def build_engine(
         registry=registry,
         settings=settings,
         lora_dirs=lora_search_dirs(settings, data_dir=data_dir),
-        hasher=FileHasher(cache_file=data_dir / "cache" / "hashes.json"),
+        hasher=FileHasher(cache_file=DataLayout(data_dir).file_hashes),
         negative_prompt_builder=negative_prompt_builder,
         prompt_guard=prompt_guard,
     )

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from imajin.config.layout import DataLayout
 from imajin.engine.local_models import describe_local_model
 from imajin.engine.settings import EngineSettings, StyleDefaults
 from imajin.engine.sources import is_explicit_path, looks_like_path, parse_source
@@ -163,5 +164,5 @@ class ModelRegistry:
 def build_registry(settings: EngineSettings, *, data_dir: Path) -> ModelRegistry:
     """The shipped manifest plus ``<data_dir>/models/manifest.yaml`` (cheap: no torch)."""
     return ModelRegistry.from_manifests(
-        defaults=settings.defaults, operator_manifest=data_dir / "models" / "manifest.yaml"
+        defaults=settings.defaults, operator_manifest=DataLayout(data_dir).manifest
     )
