@@ -38,8 +38,8 @@ from imajin.studio.handler import StudioRenderer
 from imajin.studio.repository import BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
 from imajin.studio.service import BATCH_ITEM_JOB, GENERATE_JOB, StudioService, check_defaults
-from imajin.studio.training.handler import JOB_KIND as TRAINING_JOB
-from imajin.studio.training.handler import make_training_handler
+from imajin.training.handler import JOB_KIND as TRAINING_JOB
+from imajin.training.handler import make_training_handler
 from imajin.variations.repository import VariationRepository
 from imajin.variations.service import JOB_KIND as VARIATION_JOB
 from imajin.variations.service import VariationService

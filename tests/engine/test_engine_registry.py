@@ -105,6 +105,41 @@ def test_operator_manifest_overrides_and_adds(tmp_path: Path, tiny_sd15_path: Pa
     assert registry.ids()[-1] == "my-model"
 
 
+def test_a_four_line_entry_takes_the_family_defaults(tmp_path: Path) -> None:
+    manifest = _write_manifest(
+        tmp_path / "manifest.yaml",
+        [
+            {"id": "my-sdxl", "style": "anime", "family": "sdxl", "source": "me/my-sdxl"},
+            {"id": "my-turbo", "style": "photorealistic", "family": "zimage", "source": "me/t"},
+        ],
+    )
+    registry = ModelRegistry.from_manifests(defaults=StyleDefaults(), operator_manifest=manifest)
+    sdxl, turbo = registry.get("my-sdxl"), registry.get("my-turbo")
+    fields = ("name", "native", "scheduler", "steps", "guidance", "prediction", "status")
+    assert tuple(getattr(sdxl, f) for f in fields) == (
+        "my-sdxl",
+        1024,
+        "dpmpp_2m_karras",
+        30,
+        6.0,
+        "epsilon",
+        "available",
+    )
+    assert (turbo.native, turbo.scheduler, turbo.steps, turbo.guidance) == (1024, "euler", 9, 0.0)
+    # A field the operator gives wins over the family's.
+    given = _write_manifest(
+        tmp_path / "m3.yaml",
+        [{"id": "mine", "style": "anime", "family": "sd15", "source": "me/x", "steps": 12}],
+    )
+    mine = ModelRegistry.from_manifests(defaults=StyleDefaults(), operator_manifest=given)
+    assert (mine.get("mine").steps, mine.get("mine").native) == (12, 512)
+    unknown = _write_manifest(
+        tmp_path / "m4.yaml", [{"id": "bad", "style": "anime", "family": "sd9", "source": "a/b"}]
+    )
+    with pytest.raises(ConfigError, match="family"):
+        ModelRegistry.from_manifests(defaults=StyleDefaults(), operator_manifest=unknown)
+
+
 def test_operator_manifest_errors_name_the_field(tmp_path: Path) -> None:
     manifest = _write_manifest(
         tmp_path / "manifest.yaml", [{"id": "stable-diffusion-v1-5", "steps": 500}]

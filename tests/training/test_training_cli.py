@@ -88,7 +88,7 @@ def test_ctrl_c_says_how_to_resume(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from imajin.studio.training import trainer  # noqa: PLC0415
+    from imajin.training import trainer  # noqa: PLC0415
 
     def interrupted(**_: object) -> None:
         raise KeyboardInterrupt

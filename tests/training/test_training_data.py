@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from imajin.config.training import TrainingSettings
 from imajin.errors import InvalidInput, NotFound
-from imajin.studio.training.dataset import load_image, scan_dataset
-from imajin.studio.training.errors import TrainingDataError
-from imajin.studio.training.loop import ExampleOrder
+from imajin.training.dataset import load_image, scan_dataset
+from imajin.training.errors import TrainingDataError
+from imajin.training.loop import ExampleOrder
 from tests.training.conftest import write_training_set
 
 

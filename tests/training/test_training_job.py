@@ -14,7 +14,7 @@ from imajin.events.models import JobEvent
 from imajin.jobs.handlers import JobCancelled, JobContext
 from imajin.jobs.models import JobSpec, JobStatus
 from imajin.storage.paths import UnsafePath
-from imajin.studio.training import (
+from imajin.training import (
     JOB_KIND,
     UnsupportedBase,
     checkpoint_folder,

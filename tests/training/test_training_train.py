@@ -16,14 +16,14 @@ from safetensors.torch import load_file
 from imajin.config.training import TrainingSettings
 from imajin.engine import Engine, IncompatibleLora
 from imajin.errors import InvalidInput
-from imajin.studio.training import (
+from imajin.testing import build_tiny_sd15
+from imajin.training import (
     CheckpointMismatch,
     TrainingCancelled,
     UnsupportedBase,
     checkpoint_folder,
     train_lora,
 )
-from imajin.testing import build_tiny_sd15
 
 PROMPT = {"prompt": "a red circle on a soft gradient", "seed": 21}
 

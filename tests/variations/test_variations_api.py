@@ -180,7 +180,7 @@ def test_files_are_laid_out_as_the_spec_says(
 
 
 def test_one_failing_family_gives_partial_and_the_others_stay_served(
-    tmp_path: Path, tiny_sd15_path: Path
+    tmp_path: Path, tiny_sd15_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05"}
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
@@ -218,6 +218,10 @@ def test_one_failing_family_gives_partial_and_the_others_stay_served(
         )
         assert payload["familiesFailed"] == ["hero"]
         assert payload["familiesCompleted"] == ["og", "square"]
+        # A fault (not a refusal) is logged with its traceback.
+        crashed = [r for r in caplog.records if "family hero of half crashed" in r.getMessage()]
+        assert crashed and crashed[0].exc_info is not None
+        assert crashed[0].exc_info[0] is OSError
 
         failed = wait_done(live, create(live, "none", tiny_sd15_path, families=["hero"])["id"])
         assert failed["status"] == "failed" and failed["derivatives"] == []

@@ -75,7 +75,8 @@ def error_response(
 
 
 async def _imajin_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ImajinError)
+    if not isinstance(exc, ImajinError):  # registered for ImajinError only
+        raise exc
     status = status_for(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, Overloaded):
@@ -88,7 +89,8 @@ async def _imajin_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     details = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
@@ -106,7 +108,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return error_response(
         exc.status_code, {"code": code, "message": str(exc.detail)}, dict(exc.headers or {})

@@ -31,7 +31,7 @@ from imajin.errors import ImajinError
 from imajin.wiring import build_models
 
 if TYPE_CHECKING:  # the trainer pulls in torch; the command imports it only when it runs
-    from imajin.studio.training.trainer import TrainingProgress, TrainingResult
+    from imajin.training.trainer import TrainingProgress, TrainingResult
 
 
 def train_lora(  # noqa: PLR0917  # Typer maps each option to a parameter
@@ -154,11 +154,11 @@ def _train(
     resume: bool,
     settings: Settings,
 ) -> TrainingResult:
-    from imajin.studio.training.checkpoints import (  # noqa: PLC0415
+    from imajin.training.checkpoints import (  # noqa: PLC0415
         CheckpointStore,
         checkpoint_folder,
     )
-    from imajin.studio.training.trainer import train_lora as run  # noqa: PLC0415  # torch
+    from imajin.training.trainer import train_lora as run  # noqa: PLC0415  # torch
 
     columns = (
         TextColumn("{task.description:<18}"),

@@ -37,7 +37,7 @@ class GenerationCancelled(EngineError):
         self.total = total
 
 
-class IncompatibleLora(InvalidInput):
+class IncompatibleLora(EngineError, InvalidInput):
     """A LoRA was made for another architecture than the model it was asked to modify.
 
     Attributes:

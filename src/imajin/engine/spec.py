@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from imajin.engine.families import FamilyId
+from imajin.engine.families import FAMILIES, FamilyId
 from imajin.engine.schedulers import SCHEDULER_NAMES
 from imajin.engine.sources import ModelSource, parse_source
 
@@ -17,7 +17,12 @@ Status = Literal["default", "available", "legacy"]
 
 
 class ModelSpec(BaseModel):
-    """One model: where its weights are and how to run it by default."""
+    """One model: where its weights are and how to run it by default.
+
+    Only ``id``, ``style``, ``family`` and ``source`` are required (SPEC §2.1):
+    ``name`` defaults to the id; ``native``, ``scheduler``, ``steps`` and
+    ``guidance`` to the family's; ``prediction`` to epsilon; ``status`` to available.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -37,6 +42,23 @@ class ModelSpec(BaseModel):
     config: str | None = Field(
         default=None, description="Pipeline config (repo id or folder) for a single-file source."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaults: dict[str, Any] = {"name": data["id"]} if data.get("id") else {}
+        # An unknown family gets no defaults: the field validator reports it first.
+        if data.get("family") in FAMILIES:
+            family = FAMILIES[data["family"]]
+            defaults.update(
+                native=family.native,
+                scheduler=family.scheduler,
+                steps=family.steps,
+                guidance=family.guidance,
+            )
+        return {**defaults, **data}
 
     @field_validator("scheduler")
     @classmethod

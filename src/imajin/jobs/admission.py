@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from imajin.config.jobs import JobsSettings
-from imajin.errors import Overloaded
+from imajin.jobs.errors import QueueFull
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.repository import JobRepository
 from imajin.store.database import Database
@@ -78,7 +78,7 @@ class Admission:
         active = self._repository.active_count(session, queue)
         if active + wanted > capacity:
             retry_after = self.retry_after(queue, depth=active)
-            raise Overloaded(
+            raise QueueFull(
                 f"Queue {queue!r} is full ({active} of {capacity} places taken, {wanted} "
                 f"asked for); retry in about {retry_after} s.",
                 retry_after=retry_after,

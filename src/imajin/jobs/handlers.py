@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
 from imajin.events.outbox import record_event
+from imajin.jobs.errors import UnknownJobKind
 from imajin.jobs.models import Job
 from imajin.storage.local import LocalFileStorage
 from imajin.store.database import Database
@@ -103,7 +104,7 @@ class HandlerRegistry:
             return self._handlers[kind]
         except KeyError:
             known = ", ".join(sorted(self._handlers)) or "none"
-            raise InvalidInput(
+            raise UnknownJobKind(
                 f"Unknown job kind {kind!r}; known kinds: {known}.", field="kind"
             ) from None
 

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import CursorResult, Update, func, select, update
 from sqlalchemy.orm import Session
 
-from imajin.errors import Conflict, NotFound
 from imajin.events.models import JobEvent
 from imajin.events.outbox import record_event
+from imajin.jobs.errors import JobFinished, JobNotFound
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.store.database import Database
 from imajin.store.tables import JobRow, utcnow
@@ -114,7 +114,7 @@ class JobRepository:
         with self._database.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:
-                raise NotFound(f"No job with id {job_id!r}.", field="id")
+                raise JobNotFound(f"No job with id {job_id!r}.", field="id")
             return Job.of(row)
 
     def page(
@@ -182,7 +182,8 @@ class JobRepository:
         if moved != 1:
             return None
         row = session.get(JobRow, job_id, populate_existing=True)
-        assert row is not None
+        if row is None:  # the update above just matched it, in this transaction
+            return None
         record_event(
             session,
             JobEvent.STARTED,
@@ -290,7 +291,8 @@ class JobRepository:
             if moved != 1:
                 return False
             row = session.get(JobRow, job_id, populate_existing=True)
-            assert row is not None
+            if row is None:  # the update above just matched it, in this transaction
+                return False
             duration = (now - row.started_at).total_seconds() if row.started_at else None
             extra: dict[str, Any] = {"finishedAt": now.isoformat(), "durationS": duration}
             if error is not None:
@@ -314,7 +316,7 @@ class JobRepository:
         with self._database.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:
-                raise NotFound(f"No job with id {job_id!r}.", field="id")
+                raise JobNotFound(f"No job with id {job_id!r}.", field="id")
             now = utcnow()
             if row.status == QUEUED:
                 _changed(
@@ -342,7 +344,7 @@ class JobRepository:
                 row.cancel_requested = True
                 row.updated_at = now
                 return Job.of(row)
-            raise Conflict(
+            raise JobFinished(
                 f"Job {job_id} already {row.status}; only queued or running jobs can be cancelled.",
                 field="status",
             )

@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from imajin.errors import InvalidInput
 from imajin.jobs.admission import Admission, WithJobs
+from imajin.jobs.errors import UnknownJobKind
 from imajin.jobs.handlers import HandlerRegistry
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.repository import JobRepository
@@ -54,7 +54,7 @@ class JobService:
             if spec.kind not in self.handlers:
                 self.handlers.get(spec.kind)  # raises with the list of known kinds
         if not specs:
-            raise InvalidInput("Nothing to submit.", field="jobs")
+            raise UnknownJobKind("Nothing to submit.", field="jobs")
         jobs = self.admission.admit(specs, with_jobs=with_jobs)
         self.dispatcher.dispatch(jobs)
         return jobs

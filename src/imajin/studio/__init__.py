@@ -7,6 +7,7 @@ generations, studio outputs and their runtime-editable defaults.
 - :mod:`~imajin.studio.outputs`: where images, sidecars and thumbnails go;
 - :mod:`~imajin.studio.repository`: batch rows and their jobs' state;
 - :mod:`~imajin.studio.runtime_config`: ``GET/PUT /api/config``;
-- :mod:`~imajin.studio.themes`: ``GET /api/themes/random``;
-- :mod:`~imajin.studio.training`: LoRA training.
+- :mod:`~imajin.studio.themes`: ``GET /api/themes/random``.
+
+LoRA training lives beside the engine, in :mod:`imajin.training`.
 """

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from imajin.errors import NotFound
-from imajin.studio.errors import SetInvalid
+from imajin.studio.errors import SetInvalid, StudioNotFound
 from imajin.studio.sets import CardSet, load_set, read_set_file
 
 logger = logging.getLogger(__name__)
@@ -98,7 +97,7 @@ class SetCatalog:
         if name in loaded.problems:
             raise loaded.problems[name]
         known = ", ".join(sorted(loaded.sets)) or "none"
-        raise NotFound(f"No set named {name!r}; sets: {known}.", field="set_name")
+        raise StudioNotFound(f"No set named {name!r}; sets: {known}.", field="set_name")
 
 
 def _set_files(directory: Path) -> list[Path]:

@@ -4,10 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from imajin.errors import InvalidInput
+from imajin.errors import ImajinError, InvalidInput, NotFound
 
 
-class SetInvalid(InvalidInput):
+class StudioError(ImajinError):
+    """Base of every error the batch studio raises.
+
+    Subclasses are also the generic error an HTTP client knows (``NotFound`` → 404 …)
+    and keep its ``code``, so bodies do not change.
+    """
+
+    code = "studio_error"
+
+
+class StudioNotFound(StudioError, NotFound):
+    """No set, batch or LoRA file of that name."""
+
+    code = NotFound.code
+
+
+class StudioInvalidInput(StudioError, InvalidInput):
+    """A studio request breaks a rule (theme too long, unknown model, bad default)."""
+
+    code = InvalidInput.code
+
+
+class SetInvalid(StudioError, InvalidInput):
     """A card set (YAML entry or CSV) breaks a rule; names the set, the row and the field.
 
     Attributes:

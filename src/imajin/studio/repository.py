@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from imajin.errors import NotFound
 from imajin.jobs.models import Job, JobStatus
 from imajin.store.database import Database
 from imajin.store.tables import BatchRow, JobRow
+from imajin.studio.errors import StudioNotFound
 from imajin.studio.schemas import BatchStatus
 
 
@@ -78,7 +78,7 @@ class BatchRepository:
         with self.database.session() as session:
             row = session.get(BatchRow, batch_id)
             if row is None:
-                raise NotFound(f"No batch with id {batch_id!r}.", field="batch_id")
+                raise StudioNotFound(f"No batch with id {batch_id!r}.", field="batch_id")
             return _batch(row)
 
     def page(self, *, limit: int, offset: int) -> tuple[list[Batch], int]:

@@ -28,12 +28,13 @@ from imajin.engine.request import (
 )
 from imajin.engine.schedulers import samplers_for
 from imajin.engine.spec import ModelSpec
-from imajin.errors import InvalidInput, NotFound
+from imajin.errors import NotFound
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
 from imajin.storage.local import LocalFileStorage
 from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
+from imajin.studio.errors import StudioInvalidInput, StudioNotFound
 from imajin.studio.outputs import release_folder, reserve_folder, stamp
 from imajin.studio.repository import Batch, BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
@@ -102,7 +103,7 @@ class StudioService:
         card_set = self.sets.get(body.set_name)
         theme = body.user_theme.strip()
         if len(theme) > self.settings.max_theme_chars:
-            raise InvalidInput(
+            raise StudioInvalidInput(
                 f"user_theme is {len(theme)} characters; the most is "
                 f"{self.settings.max_theme_chars}",
                 field="user_theme",
@@ -180,7 +181,7 @@ class StudioService:
     ) -> GenerationRequest:
         prompt = card_set.prompt(row, theme)
         if len(prompt) > MAX_PROMPT:
-            raise InvalidInput(
+            raise StudioInvalidInput(
                 f"with this theme the prompt of row {row.index + 1} ({row.item}) is "
                 f"{len(prompt)} characters; the most is {MAX_PROMPT}. Shorten the theme.",
                 field="user_theme",
@@ -246,7 +247,7 @@ class StudioService:
             if found is None:
                 field = f"loras[{index}].{'path' if lora.path is not None else 'id'}"
                 folders = ", ".join(str(d) for d in self._lora_dirs)
-                raise NotFound(
+                raise StudioNotFound(
                     f"{field}: no LoRA {lora.reference!r} (looked in {folders})", field=field
                 )
             loras.append(LoraRequest(path=str(found), weight=lora.weight))
@@ -293,7 +294,7 @@ def resolve_model(models: ModelRegistry, model: str) -> ModelSpec:
     try:
         return models.resolve(model)
     except NotFound as exc:
-        raise InvalidInput(exc.message, field="model") from None
+        raise StudioInvalidInput(exc.message, field="model") from None
 
 
 def check_defaults(models: ModelRegistry, defaults: StudioDefaults) -> None:
@@ -306,7 +307,7 @@ def check_defaults(models: ModelRegistry, defaults: StudioDefaults) -> None:
     if defaults.scheduler is not None:
         allowed = samplers_for(FAMILIES[spec.family])
         if defaults.scheduler not in allowed:
-            raise InvalidInput(
+            raise StudioInvalidInput(
                 f"scheduler: {defaults.scheduler!r} does not work with {spec.name!r}; "
                 f"use one of: {', '.join(allowed)}",
                 field="scheduler",

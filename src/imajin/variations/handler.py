@@ -20,6 +20,7 @@ from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobCancelled, JobContext
 from imajin.storage.local import LocalFileStorage
 from imajin.store.tables import utcnow
+from imajin.variations.errors import VariationFailed
 from imajin.variations.events import VariationEvent
 from imajin.variations.repository import Variation, VariationRepository
 from imajin.variations.schemas import VariationStatus
@@ -31,12 +32,6 @@ if TYPE_CHECKING:  # the engine imports torch; the platform builds it on the fir
 
 Renderer = Callable[[Image.Image, str], list[RenderedImage]]
 """(generated image, family name) → the family's master and derivatives, encoded."""
-
-
-class VariationFailed(ImajinError):
-    """Every family of a variation failed; the variation is marked ``failed``."""
-
-    code = "variation_failed"
 
 
 @dataclass
@@ -113,10 +108,12 @@ class VariationRenderer:
         except Exception as exc:
             # This family failed: none of its files stay; the others go on.
             delete_family(self._images, variation=variation.name, family_name=family)
-            message = (
-                exc.message if isinstance(exc, ImajinError) else f"{type(exc).__name__}: {exc}"
-            )
-            ctx.logger.warning("family %s of %s failed: %s", family, variation.name, message)
+            if isinstance(exc, ImajinError):
+                message = exc.message
+                ctx.logger.warning("family %s of %s failed: %s", family, variation.name, message)
+            else:  # not a refusal but a fault: keep the traceback for whoever fixes it
+                message = f"{type(exc).__name__}: {exc}"
+                ctx.logger.exception("family %s of %s crashed", family, variation.name)
             outcome.errors.append({"familyName": family, "error": message})
             return
         outcome.completed.append(family)

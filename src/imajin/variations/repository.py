@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from imajin.errors import NotFound
 from imajin.events.outbox import record_event
 from imajin.imaging.files import StoredImage
 from imajin.store.database import Database
 from imajin.store.tables import DerivativeRow, VariationRow, utcnow
+from imajin.variations.errors import VariationNotFound
 from imajin.variations.schemas import VariationStatus
 
 
@@ -90,14 +90,14 @@ class VariationRepository:
         with self.database.session() as session:
             row = session.get(VariationRow, variation_id)
             if row is None:
-                raise NotFound(f"No variation with id {variation_id!r}.", field="id")
+                raise VariationNotFound(f"No variation with id {variation_id!r}.", field="id")
             return _variation(session, row)
 
     def by_name(self, name: str) -> Variation:
         with self.database.session() as session:
             row = session.scalars(select(VariationRow).where(VariationRow.name == name)).first()
             if row is None:
-                raise NotFound(f"No variation named {name!r}.", field="name")
+                raise VariationNotFound(f"No variation named {name!r}.", field="name")
             return _variation(session, row)
 
     def page(self, *, category: str | None, limit: int, offset: int) -> tuple[list[Variation], int]:
@@ -183,7 +183,7 @@ class VariationRepository:
                 )
             ).first()
             if row is None:
-                raise NotFound(
+                raise VariationNotFound(
                     f"No derivative {derivative_name!r} of variation {variation_name!r}.",
                     field="derivativeName",
                 )
@@ -193,7 +193,7 @@ class VariationRepository:
         with self.database.session() as session:
             row = session.get(VariationRow, variation_id)
             if row is None:
-                raise NotFound(f"No variation with id {variation_id!r}.", field="id")
+                raise VariationNotFound(f"No variation with id {variation_id!r}.", field="id")
             variation = _variation(session, row)
             session.execute(delete(DerivativeRow).where(DerivativeRow.variation_id == variation_id))
             session.delete(row)

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from imajin.config.variations import VariationsSettings
 from imajin.engine.registry import ModelRegistry
-from imajin.errors import Conflict, InvalidInput, NotFound
+from imajin.errors import NotFound
 from imajin.events.outbox import record_event
+from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
 from imajin.storage.local import LocalFileStorage
 from imajin.store.tables import utcnow
+from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
 from imajin.variations.repository import Variation, VariationRepository
 from imajin.variations.schemas import (
@@ -75,9 +77,11 @@ class VariationService:
         try:
             spec = self._models.resolve(generation.model)
         except NotFound as exc:
-            raise InvalidInput(exc.message, field="generation.model") from None
+            raise UnknownVariationModel(exc.message, field="generation.model") from None
         if self.repository.name_taken(body.name):
-            raise Conflict(f"A variation named {body.name!r} already exists.", field="name")
+            raise VariationConflict(
+                f"A variation named {body.name!r} already exists.", field="name"
+            )
         params = GenerationParams(
             prompt=generation.prompt,
             negative_prompt=self._negative_prompt(spec.style, generation.negative_prompt),
@@ -104,7 +108,7 @@ class VariationService:
         try:
             self._jobs.submit(self._job(variation_id, spec.id), with_jobs=write)
         except IntegrityError:  # a concurrent create took the name between check and insert
-            raise Conflict(
+            raise VariationConflict(
                 f"A variation named {body.name!r} already exists.", field="name"
             ) from None
         return self.repository.get(variation_id)
@@ -117,7 +121,7 @@ class VariationService:
         """
         variation = self.repository.get(variation_id)
         if variation.status in (VariationStatus.QUEUED, VariationStatus.GENERATING):
-            raise Conflict(
+            raise VariationConflict(
                 f"Variation {variation.name} is still {variation.status}; wait for "
                 "it to finish or delete it.",
                 field="status",
@@ -146,7 +150,7 @@ class VariationService:
             VariationStatus.QUEUED,
             VariationStatus.GENERATING,
         ):
-            with contextlib.suppress(Conflict):  # it finished meanwhile
+            with contextlib.suppress(JobFinished):  # it finished meanwhile
                 self._jobs.cancel(variation.job_id)
         self.repository.delete(variation_id)
         self._images.delete_tree(variation.name)

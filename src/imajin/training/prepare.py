@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from imajin.studio.training.dataset import PreparedImage, TrainingExample, load_image
+from imajin.training.dataset import PreparedImage, TrainingExample, load_image
 
 # Images (and captions) per encoder call: bounds memory at large resolutions.
 _CHUNK = 4

@@ -26,12 +26,12 @@ from imajin.engine.loaders import LOADERS
 from imajin.engine.local_models import describe_local_model
 from imajin.engine.spec import ModelSpec
 from imajin.errors import ConfigError, InvalidInput
-from imajin.studio.training.checkpoints import Checkpoint, CheckpointStore, checkpoint_folder
-from imajin.studio.training.dataset import TrainingExample, dataset_digest, scan_dataset
-from imajin.studio.training.errors import TrainingCancelled, UnsupportedBase
-from imajin.studio.training.export import write_lora_file
-from imajin.studio.training.loop import TARGET_MODULES, LoraTrainer
-from imajin.studio.training.prepare import TEXT_ENCODERS, cache_training_data
+from imajin.training.checkpoints import Checkpoint, CheckpointStore, checkpoint_folder
+from imajin.training.dataset import TrainingExample, dataset_digest, scan_dataset
+from imajin.training.errors import TrainingCancelled, UnsupportedBase
+from imajin.training.export import write_lora_file
+from imajin.training.loop import TARGET_MODULES, LoraTrainer
+from imajin.training.prepare import TEXT_ENCODERS, cache_training_data
 
 logger = logging.getLogger(__name__)
 

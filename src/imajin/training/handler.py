@@ -84,7 +84,7 @@ def make_training_handler(
     """
 
     def handle(ctx: JobContext) -> dict[str, Any]:
-        from imajin.studio.training.trainer import (  # noqa: PLC0415 - imports torch
+        from imajin.training.trainer import (  # noqa: PLC0415 - imports torch
             TrainingProgress,
             train_lora,
         )

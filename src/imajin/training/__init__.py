@@ -3,7 +3,7 @@
 Start with :func:`train_lora`; :func:`make_training_handler` runs it as the
 ``train_lora`` job kind. Training supports SD 1.5 and SDXL base models.
 
-Names are imported lazily: ``from imajin.studio.training import TrainingError``
+Names are imported lazily: ``from imajin.training import TrainingError``
 does not import torch or diffusers; using ``train_lora`` does.
 """
 
@@ -13,40 +13,40 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imajin.studio.training.checkpoints import checkpoint_folder
-    from imajin.studio.training.errors import (
+    from imajin.training.checkpoints import checkpoint_folder
+    from imajin.training.errors import (
         CheckpointMismatch,
         TrainingCancelled,
         TrainingDataError,
         TrainingError,
         UnsupportedBase,
     )
-    from imajin.studio.training.handler import (
+    from imajin.training.handler import (
         JOB_KIND,
         TrainingJobParams,
         make_training_handler,
         training_job,
     )
-    from imajin.studio.training.trainer import (
+    from imajin.training.trainer import (
         TrainingProgress,
         TrainingResult,
         train_lora,
     )
 
 _LAZY = {
-    "CheckpointMismatch": "imajin.studio.training.errors",
-    "JOB_KIND": "imajin.studio.training.handler",
-    "TrainingCancelled": "imajin.studio.training.errors",
-    "TrainingDataError": "imajin.studio.training.errors",
-    "TrainingError": "imajin.studio.training.errors",
-    "TrainingJobParams": "imajin.studio.training.handler",
-    "TrainingProgress": "imajin.studio.training.trainer",
-    "TrainingResult": "imajin.studio.training.trainer",
-    "UnsupportedBase": "imajin.studio.training.errors",
-    "checkpoint_folder": "imajin.studio.training.checkpoints",
-    "make_training_handler": "imajin.studio.training.handler",
-    "train_lora": "imajin.studio.training.trainer",
-    "training_job": "imajin.studio.training.handler",
+    "CheckpointMismatch": "imajin.training.errors",
+    "JOB_KIND": "imajin.training.handler",
+    "TrainingCancelled": "imajin.training.errors",
+    "TrainingDataError": "imajin.training.errors",
+    "TrainingError": "imajin.training.errors",
+    "TrainingJobParams": "imajin.training.handler",
+    "TrainingProgress": "imajin.training.trainer",
+    "TrainingResult": "imajin.training.trainer",
+    "UnsupportedBase": "imajin.training.errors",
+    "checkpoint_folder": "imajin.training.checkpoints",
+    "make_training_handler": "imajin.training.handler",
+    "train_lora": "imajin.training.trainer",
+    "training_job": "imajin.training.handler",
 }
 
 __all__ = [
@@ -68,5 +68,5 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
-        raise AttributeError(f"module 'imajin.studio.training' has no attribute {name!r}")
+        raise AttributeError(f"module 'imajin.training' has no attribute {name!r}")
     return getattr(importlib.import_module(_LAZY[name]), name)

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from imajin.studio.training.errors import CheckpointMismatch
+from imajin.training.errors import CheckpointMismatch
 
 LORA_FILE = "lora.safetensors"
 STATE_FILE = "state.pt"

@@ -23,8 +23,8 @@ from peft import LoraConfig
 from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 
 from imajin.config.training import TrainingSettings
-from imajin.studio.training.errors import CheckpointMismatch
-from imajin.studio.training.prepare import CachedData
+from imajin.training.errors import CheckpointMismatch
+from imajin.training.prepare import CachedData
 
 # Every attention projection of the UNet, as diffusers' LoRA scripts target.
 TARGET_MODULES = ("to_q", "to_k", "to_v", "to_out.0")
