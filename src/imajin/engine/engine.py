@@ -21,10 +21,20 @@ import torch
 from PIL import Image
 
 import imajin
+from imajin.engine.batching import BatchRequest, chunked, default_max_batch, group_plans
 from imajin.engine.cache import WarmCache, WarmPipeline
 from imajin.engine.devices import default_budget_bytes, resolve_device, resolve_dtype
+from imajin.engine.errors import GenerationCancelled
 from imajin.engine.families import FAMILIES, FamilyId, family_label
-from imajin.engine.generate import CancelCheck, ImageCall, ProgressCallback, StepTracker, render
+from imajin.engine.generate import (
+    BatchStepper,
+    CancelCheck,
+    ImageCall,
+    ProgressCallback,
+    StepTracker,
+    render,
+    render_batch,
+)
 from imajin.engine.hashing import FileHasher
 from imajin.engine.loaders import LOADERS, PipelineLoader, pipeline_nbytes, place_pipeline
 from imajin.engine.lora import LoraFile, applied_loras, check_family, resolve_lora
@@ -88,6 +98,8 @@ class GenerationResult:
     model: ModelSpec
     device: str
     seconds: float
+    batch_size: int = 1
+    """Most images denoised in one pipeline call for this request (1: made alone)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +248,23 @@ class Engine:
         self, plan: GenerationPlan, warm: WarmPipeline, tracker: StepTracker
     ) -> list[GeneratedImage]:
         family = FAMILIES[plan.spec.family]
-        applied = [
+        applied = self._applied(plan)
+        model_hash = self.model_hash(plan.spec)
+        results: list[GeneratedImage] = []
+        with applied_loras(warm.pipeline, plan.loras, spec=plan.spec):
+            for index in range(plan.request.num_images):
+                tracker.start_image(index)
+                call = _image_call(plan, index)
+                scheduler = self._scheduler(plan, warm)
+                image = render(
+                    warm.pipeline, call, family=family, scheduler=scheduler, tracker=tracker
+                )
+                parameters = _parameters(plan, call, applied=applied, model_hash=model_hash)
+                results.append(GeneratedImage(image=image, parameters=parameters))
+        return results
+
+    def _applied(self, plan: GenerationPlan) -> list[AppliedLora]:
+        return [
             AppliedLora(
                 name=lora.name,
                 path=str(lora.path),
@@ -245,51 +273,109 @@ class Engine:
             )
             for lora in plan.loras
         ]
-        model_hash = self.model_hash(plan.spec)
-        results: list[GeneratedImage] = []
-        with applied_loras(warm.pipeline, plan.loras, spec=plan.spec):
-            for index in range(plan.request.num_images):
-                tracker.start_image(index)
-                call = ImageCall(
-                    prompt=plan.request.prompt,
-                    negative_prompt=plan.negative_prompt,
-                    width=plan.width,
-                    height=plan.height,
-                    steps=plan.steps,
-                    guidance=plan.guidance,
-                    guidance_rescale=plan.spec.guidance_rescale,
-                    seed=plan.seed_of(index),
-                )
-                scheduler = warm.schedulers.get(plan.scheduler)
-                if scheduler is None:
-                    scheduler = warm.schedulers[plan.scheduler] = build_scheduler(
-                        plan.scheduler,
-                        base_config=warm.base_scheduler.config,
-                        family=family,
-                        prediction=plan.spec.prediction,
-                    )
-                image = render(
-                    warm.pipeline, call, family=family, scheduler=scheduler, tracker=tracker
-                )
-                parameters = GenerationParameters(
-                    prompt=call.prompt,
-                    negative_prompt=call.negative_prompt,
-                    model=plan.spec.id,
-                    model_name=plan.spec.name,
-                    model_hash=model_hash,
-                    family=plan.spec.family,
-                    width=call.width,
-                    height=call.height,
-                    steps=call.steps,
-                    guidance=call.guidance,
-                    guidance_rescale=call.guidance_rescale,
-                    seed=call.seed,
-                    scheduler=plan.scheduler,
-                    loras=applied,
-                    imajin_version=imajin.__version__,
-                )
-                results.append(GeneratedImage(image=image, parameters=parameters))
-        return results
+
+    def _scheduler(self, plan: GenerationPlan, warm: WarmPipeline) -> Any:
+        scheduler = warm.schedulers.get(plan.scheduler)
+        if scheduler is None:
+            scheduler = warm.schedulers[plan.scheduler] = build_scheduler(
+                plan.scheduler,
+                base_config=warm.base_scheduler.config,
+                family=FAMILIES[plan.spec.family],
+                prediction=plan.spec.prediction,
+            )
+        return scheduler
+
+    # -- batched generation ------------------------------------------------------------
+
+    def max_batch_for(self, spec: ModelSpec) -> int:
+        """Images of ``spec`` one pipeline call may hold (setting, else by device)."""
+        configured = self.settings.max_batches.get(spec.id, self.settings.max_batch)
+        return configured if configured is not None else default_max_batch(self.device_for(spec))
+
+    def generate_batch(self, items: Sequence[BatchRequest]) -> list[GenerationResult | Exception]:
+        """Generate several requests, denoising compatible ones together.
+
+        Requests that share model, size, steps, sampler, guidance and LoRAs go through one
+        pipeline call per :meth:`max_batch_for` images; each image keeps its own prompt,
+        negative prompt and seed. Returns one outcome per item, in order: its result, or
+        the error that stopped it (invalid, cancelled, failed). One item's error never
+        fails another: a batched call that raises is retried image by image.
+        """
+        outcomes: dict[int, GenerationResult | Exception] = {}
+        plans: dict[int, GenerationPlan] = {}
+        for index, item in enumerate(items):
+            try:
+                plans[index] = self.plan(item.request)
+            except Exception as error:  # reported as this item's outcome
+                outcomes[index] = error
+        for group in group_plans(plans):
+            group_plans_ = {index: plans[index] for index in group}
+            outcomes.update(self._generate_group(group_plans_, items))
+        return [outcomes[index] for index in range(len(items))]
+
+    def _generate_group(
+        self, plans: dict[int, GenerationPlan], items: Sequence[BatchRequest]
+    ) -> dict[int, GenerationResult | Exception]:
+        started = time.perf_counter()
+        first = next(iter(plans.values()))
+        trackers = {
+            index: StepTracker(
+                images=plan.request.num_images,
+                steps=plan.steps,
+                progress=items[index].progress,
+                cancel=items[index].cancel,
+            )
+            for index, plan in plans.items()
+        }
+        run = _GroupRun(plans=plans, trackers=trackers)
+        while True:
+            warm = self._warm(first.spec)
+            with warm.lock:
+                if warm.pipeline is None:
+                    continue  # evicted between lookup and lock: look it up (load it) again
+                with applied_loras(warm.pipeline, first.loras, spec=first.spec):
+                    for chunk in chunked(run.slots(), self.max_batch_for(first.spec)):
+                        self._run_chunk(run, chunk, warm)
+                break
+        return run.outcomes(model=first.spec, device=str(warm.device), started=started)
+
+    def _run_chunk(self, run: _GroupRun, chunk: list[tuple[int, int]], warm: WarmPipeline) -> None:
+        live = run.start(chunk)
+        if not live:
+            return
+        first = run.plans[live[0][0]]
+        requests = sorted({index for index, _ in live})
+        stepper = BatchStepper([run.trackers[index] for index in requests])
+        calls = [_image_call(run.plans[index], image) for index, image in live]
+        try:
+            images = render_batch(
+                warm.pipeline,
+                calls,
+                family=FAMILIES[first.spec.family],
+                scheduler=self._scheduler(first, warm),
+                stepper=stepper,
+            )
+        except GenerationCancelled:
+            images = None  # every request of the call was cancelled
+        except Exception as error:
+            if len(live) == 1:
+                run.fail(live[0][0], error)
+                return
+            for slot in live:  # find the item that fails; its neighbours still finish
+                self._run_chunk(run, [slot], warm)
+            return
+        for key, stopped in stepper.cancelled.items():
+            run.fail(requests[key], stopped)
+        if images is None:
+            return
+        for (index, image_index), call, image in zip(live, calls, images, strict=True):
+            plan = run.plans[index]
+            parameters = _parameters(
+                plan, call, applied=self._applied(plan), model_hash=self.model_hash(plan.spec)
+            )
+            run.add(
+                index, image_index, GeneratedImage(image=image, parameters=parameters), len(live)
+            )
 
     def save(self, image: GeneratedImage, path: Path) -> Path:
         """Save one generated image (PNG/WebP) with metadata and sidecar per the settings."""
@@ -393,3 +479,95 @@ class Engine:
             nbytes=nbytes,
             base_scheduler=pipe.scheduler,
         )
+
+
+def _image_call(plan: GenerationPlan, index: int) -> ImageCall:
+    return ImageCall(
+        prompt=plan.request.prompt,
+        negative_prompt=plan.negative_prompt,
+        width=plan.width,
+        height=plan.height,
+        steps=plan.steps,
+        guidance=plan.guidance,
+        guidance_rescale=plan.spec.guidance_rescale,
+        seed=plan.seed_of(index),
+    )
+
+
+def _parameters(
+    plan: GenerationPlan, call: ImageCall, *, applied: list[AppliedLora], model_hash: str | None
+) -> GenerationParameters:
+    return GenerationParameters(
+        prompt=call.prompt,
+        negative_prompt=call.negative_prompt,
+        model=plan.spec.id,
+        model_name=plan.spec.name,
+        model_hash=model_hash,
+        family=plan.spec.family,
+        width=call.width,
+        height=call.height,
+        steps=call.steps,
+        guidance=call.guidance,
+        guidance_rescale=call.guidance_rescale,
+        seed=call.seed,
+        scheduler=plan.scheduler,
+        loras=applied,
+        imajin_version=imajin.__version__,
+    )
+
+
+class _GroupRun:
+    """Book-keeping of one batch group: images made so far, and which requests stopped."""
+
+    def __init__(self, *, plans: dict[int, GenerationPlan], trackers: dict[int, StepTracker]):
+        self.plans = plans
+        self.trackers = trackers
+        self._images: dict[int, dict[int, GeneratedImage]] = {index: {} for index in plans}
+        self._batch: dict[int, int] = dict.fromkeys(plans, 1)
+        self._failed: dict[int, Exception] = {}
+
+    def slots(self) -> list[tuple[int, int]]:
+        return [
+            (index, image)
+            for index, plan in self.plans.items()
+            for image in range(plan.request.num_images)
+        ]
+
+    def start(self, chunk: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The chunk's slots whose request is still live (cancel is checked here)."""
+        firsts: dict[int, list[int]] = {}
+        for index, image in chunk:
+            if index not in self._failed:
+                firsts.setdefault(index, []).append(image)
+        for index, images in firsts.items():
+            try:
+                self.trackers[index].start_images(images[0], len(images))
+            except GenerationCancelled as error:
+                self.fail(index, error)
+        return [(index, image) for index, image in chunk if index not in self._failed]
+
+    def fail(self, index: int, error: Exception) -> None:
+        self._failed.setdefault(index, error)
+
+    def add(self, index: int, image_index: int, image: GeneratedImage, batch: int) -> None:
+        self._images[index][image_index] = image
+        self._batch[index] = max(self._batch[index], batch)
+
+    def outcomes(
+        self, *, model: ModelSpec, device: str, started: float
+    ) -> dict[int, GenerationResult | Exception]:
+        seconds = time.perf_counter() - started
+        result: dict[int, GenerationResult | Exception] = {}
+        for index in self.plans:
+            if index in self._failed:
+                result[index] = self._failed[index]
+                continue
+            images = [self._images[index][key] for key in sorted(self._images[index])]
+            result[index] = GenerationResult(
+                images=images,
+                model=model,
+                device=device,
+                seconds=seconds,
+                batch_size=self._batch[index],
+            )
+        return result

@@ -80,6 +80,7 @@ class StepTracker:
         self._progress = progress
         self._cancel = cancel
         self._done_before = 0
+        self._span = 1  # images advanced by one step (more than 1 inside a batched call)
         self.image = 0
         self.step = 0
 
@@ -100,7 +101,13 @@ class StepTracker:
     def start_image(self, index: int) -> None:
         """Note that image ``index`` begins (its steps follow those of earlier images)."""
         self.image = index
-        self._done_before = index * self._steps
+        self.start_images(index, 1)
+
+    def start_images(self, first: int, count: int) -> None:
+        """Note that images ``first`` .. ``first + count - 1`` are denoised together now."""
+        self.image = first
+        self._done_before = first * self._steps
+        self._span = count
         self.check_cancelled()
 
     def on_step_end(
@@ -110,7 +117,7 @@ class StepTracker:
         # Some samplers (Heun) run more model steps than asked; scale them onto the plan.
         per_image = max(int(getattr(pipe, "num_timesteps", self._steps) or self._steps), 1)
         done = min(round((step_index + 1) * self._steps / per_image), self._steps)
-        self.step = self._done_before + done
+        self.step = self._done_before + done * self._span
         if self._progress is not None:
             self._progress(Progress(self.step, self.total, self.image, self._images))
         self.check_cancelled()
@@ -152,3 +159,70 @@ def render(
         pipe.scheduler = original
     image: Image.Image = output.images[0]
     return image
+
+
+class BatchStepper:
+    """``callback_on_step_end`` for a batched call: every request's tracker sees each step.
+
+    A request cancelled mid-call is marked and left to finish with the batch (its images are
+    dropped afterwards), so its neighbours are not disturbed; only when every request in the
+    call is cancelled is the call itself stopped.
+    """
+
+    def __init__(self, trackers: list[StepTracker]) -> None:
+        self._trackers = trackers
+        self.cancelled: dict[int, GenerationCancelled] = {}
+
+    def on_step_end(
+        self, pipe: Any, step_index: int, timestep: Any, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Report the step to each live request; stop the call once none is left."""
+        for key, tracker in enumerate(self._trackers):
+            if key in self.cancelled:
+                continue
+            try:
+                tracker.on_step_end(pipe, step_index, timestep, kwargs)
+            except GenerationCancelled as error:
+                self.cancelled[key] = error
+        if len(self.cancelled) == len(self._trackers):
+            raise next(iter(self.cancelled.values()))
+        return kwargs
+
+
+def render_batch(
+    pipe: Any,
+    calls: list[ImageCall],
+    *,
+    family: Family,
+    scheduler: Any,
+    stepper: BatchStepper,
+) -> list[Image.Image]:
+    """Denoise ``calls`` (same size, steps, guidance) in one pipeline call.
+
+    Each image keeps its prompt, negative prompt and its own CPU generator seeded with
+    its seed, so its starting noise is the noise it would get alone.
+    """
+    first = calls[0]
+    negatives = [call.negative_prompt for call in calls]
+    arguments: dict[str, Any] = {
+        "prompt": [call.prompt for call in calls],
+        # All empty → None, as for one image (SDXL zeroes the embedding for "no negative").
+        "negative_prompt": negatives if any(negatives) else None,
+        "width": first.width,
+        "height": first.height,
+        "num_inference_steps": first.steps,
+        "guidance_scale": first.guidance,
+        "num_images_per_prompt": 1,
+        "generator": [torch.Generator(device="cpu").manual_seed(call.seed) for call in calls],
+        "callback_on_step_end": stepper.on_step_end,
+        "output_type": "pil",
+    }
+    if family.guidance_rescale and first.guidance_rescale > 0:
+        arguments["guidance_rescale"] = first.guidance_rescale
+    original = pipe.scheduler
+    pipe.scheduler = scheduler
+    try:
+        output = pipe(**arguments)
+    finally:
+        pipe.scheduler = original
+    return list(output.images)

@@ -1,0 +1,108 @@
+"""Batched generation: compatible requests share one pipeline call, each image its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from imajin.engine import Engine, GenerationCancelled
+from imajin.engine.batching import BatchRequest
+
+# Measured on CPU: the batched convolution kernels (oneDNN) and the rest of the UNet are not
+# batch-invariant, so a batched image differs from the image made alone by float rounding
+# (≤ 2e-6 before quantisation; at most one level of 255 in a few pixels after it).
+MAX_LEVEL_DIFFERENCE = 2
+
+ITEMS = [
+    {"prompt": "a red fox", "negative_prompt": "blur", "seed": 1},
+    {"prompt": "a lighthouse on a cliff at dusk", "negative_prompt": "noise", "seed": 2},
+    {"prompt": "a bowl of lemons", "negative_prompt": "text", "seed": 3},
+]
+
+
+def pixels(result: Any, index: int = 0) -> np.ndarray:
+    return np.asarray(result.images[index].image).astype(np.int16)
+
+
+@pytest.mark.parametrize("model", ["tiny-sd15", "tiny-sdxl"])
+def test_batched_images_match_the_images_made_alone(
+    make_engine: Callable[..., tuple[Engine, Any]], model: str
+) -> None:
+    engine, _ = make_engine(max_batch=4)
+    alone = [engine.generate({**item, "model": model}) for item in ITEMS]
+    batched = engine.generate_batch([BatchRequest({**item, "model": model}) for item in ITEMS])
+    for single, together in zip(alone, batched, strict=True):
+        assert not isinstance(together, Exception)
+        assert together.batch_size == len(ITEMS)
+        assert single.batch_size == 1
+        assert together.images[0].parameters == single.images[0].parameters
+        assert np.abs(pixels(single) - pixels(together)).max() <= MAX_LEVEL_DIFFERENCE
+    # Each image kept its own prompt and seed: no two batched images are alike.
+    first, second = (pixels(result) for result in batched[:2])  # type: ignore[arg-type]
+    assert np.abs(first - second).mean() > 10
+
+
+def test_a_batch_of_one_is_bit_identical_to_generate(
+    make_engine: Callable[..., tuple[Engine, Any]],
+) -> None:
+    engine, _ = make_engine(max_batch=4)
+    request = {**ITEMS[0], "model": "tiny-sdxl"}
+    (batched,) = engine.generate_batch([BatchRequest(request)])
+    assert not isinstance(batched, Exception)
+    assert np.array_equal(pixels(engine.generate(request)), pixels(batched))
+
+
+def test_max_batch_splits_calls_and_groups_by_shape(
+    make_engine: Callable[..., tuple[Engine, Any]],
+) -> None:
+    engine, _ = make_engine(max_batch=2)
+    items = [
+        BatchRequest({"prompt": "a fox", "model": "tiny-sd15", "seed": 5, "num_images": 3}),
+        BatchRequest({"prompt": "a fox", "model": "tiny-sd15", "seed": 5, "steps": 2}),
+        BatchRequest({"prompt": "a fox", "model": "no-such-model"}),
+    ]
+    first, other_steps, unknown = engine.generate_batch(items)
+    assert not isinstance(first, Exception) and not isinstance(other_steps, Exception)
+    assert [image.parameters.seed for image in first.images] == [5, 6, 7]
+    assert first.batch_size == 2
+    assert other_steps.batch_size == 1  # different steps: its own call
+    assert isinstance(unknown, Exception)  # an invalid item fails alone
+
+
+def test_a_cancelled_item_leaves_its_neighbours_whole(
+    make_engine: Callable[..., tuple[Engine, Any]],
+) -> None:
+    engine, _ = make_engine(max_batch=4)
+    steps_seen: list[int] = []
+
+    def cancel_after_two() -> bool:
+        return len(steps_seen) >= 2
+
+    items = [
+        BatchRequest({**ITEMS[0], "model": "tiny-sd15"}),
+        BatchRequest(
+            {**ITEMS[1], "model": "tiny-sd15"},
+            progress=lambda progress: steps_seen.append(progress.step),
+            cancel=cancel_after_two,
+        ),
+        BatchRequest({**ITEMS[2], "model": "tiny-sd15"}),
+    ]
+    kept, cancelled, also_kept = engine.generate_batch(items)
+    assert isinstance(cancelled, GenerationCancelled)
+    assert steps_seen == [1, 2]
+    alone = engine.generate({**ITEMS[2], "model": "tiny-sd15"})
+    assert not isinstance(also_kept, Exception) and not isinstance(kept, Exception)
+    assert also_kept.batch_size == 3
+    assert np.abs(pixels(alone) - pixels(also_kept)).max() <= MAX_LEVEL_DIFFERENCE
+
+
+def test_default_max_batch_is_one_on_cpu(make_engine: Callable[..., tuple[Engine, Any]]) -> None:
+    engine, _ = make_engine()
+    spec = engine.registry.resolve("tiny-sd15")
+    assert engine.max_batch_for(spec) == 1
+    engine, _ = make_engine(max_batch=2, max_batches={"tiny-sd15": 6})
+    assert engine.max_batch_for(spec) == 6
+    assert engine.max_batch_for(engine.registry.resolve("tiny-sdxl")) == 2
