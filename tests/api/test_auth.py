@@ -190,3 +190,35 @@ def test_bind_safety(
             check_bind_safety(configured, has_keys=has_keys)
     else:
         check_bind_safety(configured, has_keys=has_keys)
+
+
+def test_the_last_admin_key_cannot_be_revoked_over_http(
+    live_server: LiveServer, platform: Platform
+) -> None:
+    admin, secret = platform.api_keys.create(scopes=[Scope.ADMIN], name="only admin")
+    headers = {"X-API-Key": secret}
+    refused = httpx.delete(live_server.url + f"/api/keys/{admin.id}", headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "conflict"
+    assert httpx.get(live_server.url + "/api/whoami", headers=headers).status_code == 200
+    assert httpx.post(live_server.url + "/api/keys", json={"scopes": ["admin"]}).status_code == 401
+
+
+def test_a_second_admin_key_can_be_revoked(live_server: LiveServer, platform: Platform) -> None:
+    _, secret = platform.api_keys.create(scopes=[Scope.ADMIN], name="first")
+    second, _ = platform.api_keys.create(scopes=[Scope.ADMIN], name="second")
+    revoked = httpx.delete(
+        live_server.url + f"/api/keys/{second.id}", headers={"X-API-Key": secret}
+    )
+    assert revoked.status_code == 200
+
+
+def test_auth_stays_on_after_every_key_is_revoked_at_run_time(
+    live_server: LiveServer, platform: Platform
+) -> None:
+    admin, _ = platform.api_keys.create(scopes=[Scope.ADMIN], name="admin")
+    assert httpx.get(live_server.url + "/api/whoami").status_code == 401
+    platform.api_keys.revoke(admin.id)  # the operator's CLI, against the same database
+    assert httpx.get(live_server.url + "/api/whoami").status_code == 401
+    anonymous = httpx.post(live_server.url + "/api/keys", json={"scopes": ["admin"]})
+    assert anonymous.status_code == 401

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from imajin.config.settings import ConfiguredKey, Scope
-from imajin.errors import NotFound
+from imajin.errors import Conflict, NotFound
 from imajin.store.database import Database
 from imajin.store.tables import ApiKeyRow, utcnow
 
@@ -61,6 +62,9 @@ class ApiKeyRepository:
     def __init__(self, database: Database, *, configured: Sequence[ConfiguredKey] = ()) -> None:
         self._database = database
         self._configured = tuple(configured)
+        # Once this process has seen a key, auth stays on until restart: revoking the last
+        # key at run time must never open the server (see has_active_keys).
+        self._auth_latched = bool(self._configured)
 
     def create(self, *, scopes: Sequence[Scope], name: str = "") -> tuple[ApiKey, str]:
         """Store a new key's hash; returns the record and the key, shown only this once."""
@@ -82,18 +86,40 @@ class ApiKeyRepository:
         keys = [_from_row(row) for row in rows] + [_from_config(c) for c in self._configured]
         return [key for key in keys if include_revoked or key.active]
 
-    def revoke(self, key_id: str) -> ApiKey:
-        """Mark a database key revoked; it stops working at once."""
+    def revoke(self, key_id: str, *, keep_an_admin: bool = False) -> ApiKey:
+        """Mark a database key revoked; it stops working at once.
+
+        Raises:
+            NotFound: no key has this id.
+            Conflict: ``keep_an_admin`` is set and this is the last active admin key
+                (over HTTP nobody could administer the server after it).
+        """
         with self._database.session() as session:
             row = session.get(ApiKeyRow, key_id)
             if row is None:
                 raise NotFound(f"No API key with id {key_id!r} (see `imajin keys list`).")
             if row.revoked_at is None:
+                if keep_an_admin and self._is_last_admin(session, row):
+                    raise Conflict(
+                        f"Key {key_id!r} is the last active admin key; create another admin "
+                        "key first (or revoke it with `imajin keys revoke` on the server)."
+                    )
                 row.revoked_at = utcnow()
             return _from_row(row)
 
+    def _is_last_admin(self, session: Session, row: ApiKeyRow) -> bool:
+        if Scope.ADMIN.value not in row.scopes:
+            return False
+        if any(Scope.ADMIN in configured.scopes for configured in self._configured):
+            return False
+        active = session.scalars(select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))).all()
+        return not any(Scope.ADMIN.value in other.scopes for other in active if other.id != row.id)
+
     def has_active_keys(self) -> bool:
-        return bool(self._configured) or bool(self.list())
+        """Whether requests need a key. Latched: once true in this process, it stays true."""
+        if not self._auth_latched:
+            self._auth_latched = bool(self.list())
+        return self._auth_latched
 
     def authenticate(self, key: str) -> ApiKey | None:
         """The active key matching ``key``, or None."""

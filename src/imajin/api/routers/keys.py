@@ -64,6 +64,14 @@ def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
     return ApiKeyCreated(**ApiKeyPublic.of(record).model_dump(), key=secret)
 
 
-@router.delete("/{key_id}", response_model=ApiKeyPublic, response_model_by_alias=True)
+@router.delete(
+    "/{key_id}",
+    response_model=ApiKeyPublic,
+    response_model_by_alias=True,
+    responses={
+        404: {"description": "No key has this id."},
+        409: {"description": "Last admin key."},
+    },
+)
 def revoke_key(key_id: str, platform: PlatformDep) -> ApiKeyPublic:
-    return ApiKeyPublic.of(platform.api_keys.revoke(key_id))
+    return ApiKeyPublic.of(platform.api_keys.revoke(key_id, keep_an_admin=True))
