@@ -21,8 +21,8 @@ from imajin.api.routers import (
     studio,
     system,
     variations,
+    web,
 )
-from imajin.web import router as web
 from imajin.wiring import Platform
 
 DESCRIPTION = """\
