@@ -22,13 +22,14 @@ from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
 from imajin.events.outbox import EventStore
 from imajin.jobs.admission import Admission
-from imajin.jobs.handlers import HandlerRegistry, JobResources, noop_handler
+from imajin.jobs.handlers import HandlerRegistry, noop_handler
 from imajin.jobs.local import LocalDispatcher
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.llm import LLMRegistry
 from imajin.safety import build_negative_prompt, enforce
+from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
@@ -58,12 +59,11 @@ class Platform:
 
     settings: Settings
     database: Database
-    storage: LocalFileStorage
-    images: LocalFileStorage
+    storage: FileStorage
+    images: FileStorage
     api_keys: ApiKeyRepository
     models: ModelRegistry
     handlers: HandlerRegistry
-    resources: JobResources
     heartbeats: Heartbeats
     runner: JobRunner
     jobs: JobService
@@ -226,10 +226,9 @@ def build_platform(
     metrics = CollectorRegistry()
 
     handlers = HandlerRegistry()
-    resources = JobResources(database=database, storage=storage)
     repository = JobRepository(database)
     heartbeats = Heartbeats(repository, interval_s=settings.jobs.heartbeat_interval_s)
-    runner = JobRunner(repository, handlers, resources, heartbeats)
+    runner = JobRunner(repository, handlers, heartbeats)
     jobs = JobService(
         repository=repository,
         admission=Admission(database, repository, settings.jobs),
@@ -268,7 +267,6 @@ def build_platform(
         api_keys=ApiKeyRepository(database, configured=settings.auth.keys),
         models=models,
         handlers=handlers,
-        resources=resources,
         heartbeats=heartbeats,
         runner=runner,
         jobs=jobs,
@@ -290,7 +288,7 @@ def _studio(
     *,
     database: Database,
     jobs: JobService,
-    storage: LocalFileStorage,
+    storage: FileStorage,
     models: ModelRegistry,
 ) -> StudioService:
     layout = settings.layout

@@ -6,6 +6,7 @@ import time
 
 from imajin.errors import InvalidInput
 from imajin.events.models import JobEvent
+from imajin.events.outbox import record_event
 from imajin.jobs.handlers import JobContext
 from imajin.jobs.models import JobSpec, JobStatus
 from imajin.wiring import Platform
@@ -84,8 +85,11 @@ def test_success_writes_commit_with_the_final_state(make_platform: PlatformFacto
     platform = make_platform(start=False, workers=1)
 
     def with_domain_event(ctx: JobContext) -> dict[str, str]:
-        ctx.emit("THING_HAPPENED", {"n": 1}, subject="thing")
-        ctx.on_success(lambda session: None)
+        ctx.on_success(
+            lambda session: record_event(
+                session, "THING_HAPPENED", {"n": 1}, job_id=ctx.job.id, subject="thing"
+            )
+        )
         return {"ok": "yes"}
 
     platform.handlers.register("domain", with_domain_event)

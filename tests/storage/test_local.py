@@ -70,3 +70,11 @@ def test_health_reports_path_existence_and_writability(tmp_path: Path) -> None:
         "exists": True,
         "writable": True,
     }
+
+
+def test_local_storage_is_a_file_storage(tmp_path: Path) -> None:
+    from imajin.storage import FileStorage  # noqa: PLC0415
+
+    storage = LocalFileStorage(tmp_path)
+    assert isinstance(storage, FileStorage)
+    assert not isinstance(object(), FileStorage)

@@ -53,7 +53,6 @@ def run_directly(
 
     ctx = JobContext(
         job=job,
-        resources=platform.resources,
         logger=logging.LoggerAdapter(logging.getLogger("test"), {"job_id": job.id}),
         _progress=sink,
         _min_interval_s=0.0,  # see every step's report

@@ -21,9 +21,9 @@ from imajin.api.routers import (
     studio,
     system,
     variations,
+    web,
 )
 from imajin.safety import warm_up as warm_up_safety
-from imajin.web import router as web
 from imajin.wiring import Platform
 
 DESCRIPTION = """\

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from imajin.errors import InvalidInput
 from imajin.imaging.render import RenderedImage
 from imajin.imaging.sizes import family
-from imajin.storage import LocalFileStorage
+from imajin.storage import FileStorage
 
 _VARIATION_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -57,7 +57,7 @@ def family_paths(variation: str, family_name: str) -> list[str]:
 
 
 def write_family(
-    storage: LocalFileStorage, *, variation: str, images: Sequence[RenderedImage]
+    storage: FileStorage, *, variation: str, images: Sequence[RenderedImage]
 ) -> list[StoredImage]:
     """Write one family's images atomically, all or none; return what was written.
 
@@ -89,7 +89,7 @@ def write_family(
     return [_stored(path, image) for path, image in zip(paths, images, strict=True)]
 
 
-def delete_family(storage: LocalFileStorage, *, variation: str, family_name: str) -> None:
+def delete_family(storage: FileStorage, *, variation: str, family_name: str) -> None:
     """Remove every file of family ``family_name`` in ``variation``; missing ones are fine."""
     for path in family_paths(variation, family_name):
         storage.delete(path)

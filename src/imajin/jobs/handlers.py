@@ -1,7 +1,8 @@
 """Job kinds and the narrow context their handlers run with.
 
 A handler is ``def handle(ctx: JobContext) -> dict | None``: it reads
-``ctx.job.params``, does its work with ``ctx.resources``, reports progress (which
+``ctx.job.params``, does its work with the collaborators its constructor was
+given (never the service that queued the job), reports progress (which
 raises :class:`JobCancelled` when a cancel was asked for), and returns the
 job's result. The same handler runs under the local and the Celery dispatcher.
 """
@@ -17,23 +18,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
-from imajin.events.outbox import record_event
 from imajin.jobs.errors import UnknownJobKind
 from imajin.jobs.models import Job
-from imajin.storage.local import LocalFileStorage
-from imajin.store.database import Database
 
 
 class JobCancelled(Exception):
     """Raised inside a handler when its job was cancelled; the runner marks it cancelled."""
-
-
-@dataclass(frozen=True)
-class JobResources:
-    """What handlers may use. Built once per process by the composition root."""
-
-    database: Database
-    storage: LocalFileStorage
 
 
 ProgressSink = Callable[[int, int, str, dict[str, Any]], bool]
@@ -44,7 +34,6 @@ class JobContext:
     """Everything one run of a handler gets."""
 
     job: Job
-    resources: JobResources
     logger: logging.LoggerAdapter[logging.Logger]
     _progress: ProgressSink
     _final_writes: list[Callable[[Session], None]] = field(default_factory=list)
@@ -69,11 +58,6 @@ class JobContext:
         progress = self.job.progress
         if self._progress(progress.step, progress.total, progress.message, {}):
             raise JobCancelled(f"job {self.job.id} was cancelled")
-
-    def emit(self, event_type: str, payload: dict[str, Any], *, subject: str | None = None) -> None:
-        """Record a domain event now, in its own transaction."""
-        with self.resources.database.session() as session:
-            record_event(session, event_type, payload, job_id=self.job.id, subject=subject)
 
     def on_success(self, write: Callable[[Session], None]) -> None:
         """Run ``write`` in the transaction that marks the job succeeded."""

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from imajin.errors import ImajinError
-from imajin.jobs.handlers import HandlerRegistry, JobCancelled, JobContext, JobResources
+from imajin.jobs.handlers import HandlerRegistry, JobCancelled, JobContext
 from imajin.jobs.models import Job, JobStatus
 from imajin.jobs.repository import JobRepository
 
@@ -65,12 +65,10 @@ class JobRunner:
         self,
         repository: JobRepository,
         handlers: HandlerRegistry,
-        resources: JobResources,
         heartbeats: Heartbeats,
     ) -> None:
         self._repository = repository
         self._handlers = handlers
-        self._resources = resources
         self._heartbeats = heartbeats
 
     def run_by_id(self, job_id: str, worker: str) -> bool:
@@ -91,7 +89,7 @@ class JobRunner:
                 job.id, worker, step=step, total=total, message=message, extra=extra
             )
 
-        ctx = JobContext(job=job, resources=self._resources, logger=job_logger, _progress=progress)
+        ctx = JobContext(job=job, logger=job_logger, _progress=progress)
         self._heartbeats.add(job.id, worker)
         try:
             self._execute(ctx, worker)

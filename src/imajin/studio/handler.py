@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from imajin.engine.request import GenerationRequest
 from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobContext
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.base import FileStorage
 from imajin.studio.outputs import StoredOutput, remove_output, write_output
 
 if TYPE_CHECKING:  # the engine imports torch; the first job pays for it, not start-up
@@ -66,7 +66,7 @@ class StudioRenderer:
         self,
         *,
         engine: Callable[[], Engine],
-        outputs: LocalFileStorage,
+        outputs: FileStorage,
         thumbnail_px: int,
     ) -> None:
         self._engine = engine

@@ -25,7 +25,7 @@ from PIL import Image
 
 from imajin.engine.metadata import save_image
 from imajin.engine.parameters import GenerationParameters
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.base import FileStorage
 
 OUTPUTS_URL = "/api/outputs"
 THUMBNAILS = "thumbs"
@@ -37,7 +37,7 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%d-%H%M%S")
 
 
-def reserve_folder(outputs: LocalFileStorage, prefix: str, timestamp: str) -> str:
+def reserve_folder(outputs: FileStorage, prefix: str, timestamp: str) -> str:
     """Create and return a new folder ``<prefix>_<timestamp>`` (``-2``, ``-3``... if taken).
 
     Creating it is the reservation: two batches started in the same second get
@@ -54,7 +54,7 @@ def reserve_folder(outputs: LocalFileStorage, prefix: str, timestamp: str) -> st
     raise FileExistsError(f"no free output folder for {prefix}_{timestamp}")
 
 
-def release_folder(outputs: LocalFileStorage, name: str) -> None:
+def release_folder(outputs: FileStorage, name: str) -> None:
     """Remove a reserved folder that nothing was queued for (it is empty)."""
     path = outputs.path(name)
     if path.is_dir() and not any(path.iterdir()):
@@ -103,7 +103,7 @@ def sidecar_document(parameters: GenerationParameters, studio: dict[str, Any]) -
 
 
 def write_output(
-    outputs: LocalFileStorage,
+    outputs: FileStorage,
     image_name: str,
     *,
     image: Image.Image,
@@ -138,7 +138,7 @@ def write_output(
     return stored
 
 
-def remove_output(outputs: LocalFileStorage, stored: StoredOutput) -> None:
+def remove_output(outputs: FileStorage, stored: StoredOutput) -> None:
     for name in (stored.image, stored.sidecar, stored.thumbnail):
         outputs.delete(name)
 

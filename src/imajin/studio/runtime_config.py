@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from imajin.config.studio import StudioDefaults
 from imajin.engine.request import invalid_input_from
 from imajin.errors import ConfigError, ImajinError, InvalidInput
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.base import FileStorage
 
 RUNTIME_FILE = "studio-config.yaml"
 
@@ -40,9 +40,7 @@ class StudioConfigStore:
         check: Checks that need other services (model registry, samplers).
     """
 
-    def __init__(
-        self, *, base: StudioDefaults, storage: LocalFileStorage, check: DefaultsCheck
-    ) -> None:
+    def __init__(self, *, base: StudioDefaults, storage: FileStorage, check: DefaultsCheck) -> None:
         self._storage = storage
         self._check = check
         self._lock = threading.Lock()

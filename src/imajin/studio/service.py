@@ -31,7 +31,7 @@ from imajin.engine.spec import ModelSpec
 from imajin.errors import NotFound
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.base import FileStorage
 from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
 from imajin.studio.errors import StudioInvalidInput, StudioNotFound
@@ -72,7 +72,7 @@ class StudioService:
         batches: BatchRepository,
         jobs: JobService,
         models: ModelRegistry,
-        outputs: LocalFileStorage,
+        outputs: FileStorage,
         settings: StudioSettings,
         check_prompt: PromptCheck,
         lora_dirs: Sequence[Path],

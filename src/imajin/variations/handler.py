@@ -18,7 +18,7 @@ from imajin.imaging.planning import plan_generation, safe_zone_prompt_hint
 from imajin.imaging.render import RenderedImage, render_family
 from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobCancelled, JobContext
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.base import FileStorage
 from imajin.store.tables import utcnow
 from imajin.variations.errors import VariationFailed
 from imajin.variations.events import VariationEvent
@@ -51,7 +51,7 @@ class VariationRenderer:
         repository: VariationRepository,
         service: VariationService,
         engine: Callable[[], Engine],
-        images: LocalFileStorage,
+        images: FileStorage,
         imaging: ImagingSettings,
         renderer: Renderer | None = None,
     ) -> None:

@@ -18,7 +18,7 @@ from imajin.events.outbox import record_event
 from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.base import FileStorage
 from imajin.store.tables import utcnow
 from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
@@ -50,7 +50,7 @@ class VariationService:
         repository: VariationRepository,
         jobs: JobService,
         models: ModelRegistry,
-        images: LocalFileStorage,
+        images: FileStorage,
         settings: VariationsSettings,
         negative_prompt: NegativePrompt,
         check_prompt: PromptCheck,

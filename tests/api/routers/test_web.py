@@ -7,8 +7,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from imajin.api.routers.web import IMMUTABLE, bundle, content_security_policy
 from imajin.config.settings import Scope
-from imajin.web.router import IMMUTABLE, bundle, content_security_policy
 from imajin.wiring import Platform
 
 
