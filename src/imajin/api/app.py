@@ -22,6 +22,7 @@ from imajin.api.routers import (
     system,
     variations,
 )
+from imajin.engine.warmup import start_torch_warmup
 from imajin.web import router as web
 from imajin.wiring import Platform
 
@@ -41,7 +42,8 @@ def create_app(platform: Platform) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Background work (dispatcher, relay) runs while the app serves; the caller
-        # that built the platform disposes of it.
+        # that built the platform disposes of it. torch is imported off the request path.
+        _app.state.torch_warmup = start_torch_warmup()
         platform.start()
         try:
             yield
