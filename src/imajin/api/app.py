@@ -23,6 +23,7 @@ from imajin.api.routers import (
     variations,
     web,
 )
+from imajin.engine.warmup import start_torch_warmup
 from imajin.safety import warm_up as warm_up_safety
 from imajin.wiring import Platform
 
@@ -43,8 +44,10 @@ def create_app(platform: Platform) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Background work (dispatcher, relay) runs while the app serves; the caller
         # that built the platform disposes of it. The safety regexes are compiled
-        # before the first request, so a cold burst does not compile them in the pool.
+        # before the first request, so a cold burst does not compile them in the pool;
+        # torch is imported in the background, off the request path.
         warm_up_safety()
+        _app.state.torch_warmup = start_torch_warmup()
         platform.start()
         try:
             yield
