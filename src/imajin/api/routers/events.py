@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from imajin.api.auth import ReadAccess
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import MAX_POSITION, PlatformDep
 from imajin.events.sse import stream_events
 
 router = APIRouter(tags=["events"], dependencies=[ReadAccess])
@@ -23,8 +23,12 @@ def events(
     platform: PlatformDep,
     event_type: Annotated[list[str] | None, Query(alias="type")] = None,
     subject: str | None = None,
-    after: Annotated[int | None, Query(ge=0, description="Start after this event id.")] = None,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_POSITION, description="Start after this event id.")
+    ] = None,
+    last_event_id: Annotated[
+        int | None, Header(alias="Last-Event-ID", ge=0, le=MAX_POSITION)
+    ] = None,
 ) -> StreamingResponse:
     """Without ``Last-Event-ID`` or ``after``, the stream starts with events from now on."""
     start = last_event_id if last_event_id is not None else after

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import Offset, PlatformDep
 from imajin.events.models import Event, JobEvent
 from imajin.events.sse import stream_events
 from imajin.jobs.models import Job, JobError, JobProgress, JobStatus
@@ -65,7 +65,7 @@ def list_jobs(
     kind: str | None = None,
     group_id: Annotated[str | None, Query(alias="groupId")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[JobPublic]:
     jobs, total = platform.jobs.repository.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset

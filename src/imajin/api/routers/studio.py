@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
 from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import Offset, PlatformDep
 from imajin.errors import NotFound
 from imajin.jobs.models import Job
 from imajin.studio.outputs import output_url
@@ -107,7 +107,7 @@ def generate(body: GenerateRequest, platform: PlatformDep) -> GenerateAccepted:
 def list_batches(
     platform: PlatformDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> BatchPage:
     repository = platform.studio.batches
     batches, total = repository.page(limit=limit, offset=offset)

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import Offset, PlatformDep
 from imajin.errors import InvalidInput
 from imajin.variations.schemas import (
     RegenerateRequest,
@@ -42,7 +42,7 @@ def list_variations(
     platform: PlatformDep,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> VariationPage:
     service = platform.variations
     items, total = service.repository.page(category=category, limit=limit, offset=offset)
