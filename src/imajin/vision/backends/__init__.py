@@ -1,0 +1,1 @@
+"""Built-in face detectors, one module per technology."""
