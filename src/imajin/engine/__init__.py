@@ -10,8 +10,9 @@ not import torch or diffusers; using ``Engine`` or ``build_engine`` does.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imajin.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from imajin.engine.engine import (
@@ -97,7 +98,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'imajin.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name]), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

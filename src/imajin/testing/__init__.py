@@ -10,8 +10,9 @@ pytest plugin) does not import torch or diffusers until a builder is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imajin.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from imajin.testing.tiny_lora import LORA_ARCHITECTURES, build_tiny_lora
@@ -59,7 +60,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'imajin.testing' has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name]), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -9,8 +9,9 @@ does not import torch or diffusers; using ``train_lora`` does.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from imajin.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from imajin.training.checkpoints import checkpoint_folder
@@ -66,7 +67,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'imajin.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(_LAZY[name]), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
