@@ -21,6 +21,8 @@ from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
 from imajin.events.outbox import EventStore
+from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
+from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
 from imajin.jobs.admission import Admission
 from imajin.jobs.handlers import HandlerRegistry, noop_handler
 from imajin.jobs.local import LocalDispatcher
@@ -75,6 +77,7 @@ class Platform:
     studio: StudioService
     llm: LLMRegistry
     assistant: AssistantService
+    gateway: GatewayService | None = None
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
     _started: bool = False
@@ -231,7 +234,9 @@ def build_platform(
     runner = JobRunner(repository, handlers, heartbeats)
     jobs = JobService(
         repository=repository,
-        admission=Admission(database, repository, settings.jobs),
+        admission=Admission(
+            database, repository, with_gateway_queues(settings.jobs, settings.gateway)
+        ),
         dispatcher=_dispatcher(settings, repository, runner, role),
         handlers=handlers,
     )
@@ -280,7 +285,23 @@ def build_platform(
         assistant=build_assistant_service(settings, llm=llm, database=database),
     )
     register_handlers(platform)
+    _gateway(platform)
     return platform
+
+
+def _gateway(platform: Platform) -> None:
+    settings = platform.settings
+    gateway, renderer = build_gateway(
+        settings=settings.gateway,
+        jobs=platform.jobs,
+        models=platform.models,
+        llm=lambda: platform.llm.client_for(settings.gateway.llm_model),
+        engine=lambda: platform.engine,
+        metrics=platform.metrics,
+    )
+    platform.gateway = gateway
+    platform.handlers.register(CHAT_IMAGE_JOB, renderer.chat_image)
+    platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen)
 
 
 def _studio(

@@ -15,6 +15,7 @@ from imajin.api.middleware import RequestContextMiddleware
 from imajin.api.routers import (
     assistant,
     events,
+    gateway,
     health,
     jobs,
     keys,
@@ -63,6 +64,7 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    app.state.gateway = platform.gateway
     app.state.metrics = HttpMetrics()
 
     register_error_handlers(app)
@@ -75,6 +77,7 @@ def create_app(platform: Platform) -> FastAPI:
         variations.router,
         studio.router,
         assistant.router,
+        gateway.router,
         web.router,
     ):
         app.include_router(router)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from imajin.config.assistant import AssistantSettings
 from imajin.config.engine import EngineSettings
+from imajin.config.gateway import GatewaySettings
 from imajin.config.imaging import ImagingSettings
 from imajin.config.jobs import JobsSettings
 from imajin.config.layout import DataLayout
@@ -123,6 +124,7 @@ class Settings(Section):
     studio: StudioSettings = StudioSettings()
     training: TrainingSettings = TrainingSettings()
     events: EventsSettings = EventsSettings()
+    gateway: GatewaySettings = GatewaySettings()
 
     @property
     def layout(self) -> DataLayout:

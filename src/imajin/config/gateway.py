@@ -1,0 +1,67 @@
+"""The ``gateway:`` section: which policy, model, queue size and timeout each endpoint has.
+
+The profile endpoints (``vision`` work) read ``endpoints["profile"]`` from here too.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EndpointName = Literal["chat_1to1", "shorts", "scenes", "imagegen", "profile"]
+PolicyName = Literal["unrestricted", "moderated", "sfw"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointSettings(_Section):
+    policy: PolicyName = Field(description="Content policy (SPEC §1.4).")
+    model: str | None = Field(None, description="Image model; unset = gateway.model.")
+    capacity: int = Field(16, ge=1, description="Queued + running requests before 429.")
+    timeout_s: float = Field(
+        120.0, gt=0, description="How long a request waits for its job before 202 {job_id}."
+    )
+
+    @property
+    def checks_output(self) -> bool:
+        return self.policy != "unrestricted"
+
+
+def _default_endpoints() -> dict[EndpointName, EndpointSettings]:
+    return {
+        "chat_1to1": EndpointSettings(policy="unrestricted"),
+        "shorts": EndpointSettings(policy="moderated"),
+        "scenes": EndpointSettings(policy="moderated"),
+        "imagegen": EndpointSettings(policy="sfw"),
+        "profile": EndpointSettings(policy="sfw"),
+    }
+
+
+class OutputCheckSettings(_Section):
+    threshold: float = Field(
+        0.8, ge=0.0, le=1.0, description="Classifier score above which an image is refused."
+    )
+
+
+class GatewaySettings(_Section):
+    model: str = Field("z-image-turbo", min_length=1, description="Default image model.")
+    llm_model: str | None = Field(None, description="A key of llm.models; unset = llm default.")
+    prompts_file: str | None = Field(
+        None, description="YAML replacing the shipped shorten/expand/caption instructions."
+    )
+    retry_after_cap_ms: int = Field(30_000, ge=1000, description="Cap on Retry-After.")
+    output_check: OutputCheckSettings = OutputCheckSettings()
+    max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
+    max_history_turns: int = Field(50, ge=0, description="Most history turns accepted.")
+    endpoints: dict[EndpointName, EndpointSettings] = Field(default_factory=_default_endpoints)
+
+    def endpoint(self, name: EndpointName) -> EndpointSettings:
+        configured = self.endpoints.get(name)
+        return configured if configured is not None else _default_endpoints()[name]
+
+    def queue_of(self, name: EndpointName) -> str:
+        """The admission queue of an endpoint (its own bounded queue)."""
+        return f"gateway.{name}"

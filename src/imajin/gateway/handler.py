@@ -1,0 +1,231 @@
+"""The gateway's job kinds, run on the worker: LLM steps, policy, generate, check, caption.
+
+The classifier runs here, where the image is. A refused image is dropped in this
+function: it is never written, returned or logged. Stage timings go into the
+job result and into Prometheus.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Histogram
+
+from imajin.engine.registry import ModelRegistry
+from imajin.engine.request import GenerationRequest
+from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
+from imajin.gateway.output_check import ImageScorer
+from imajin.gateway.params import ChatImageParams, ImagegenParams, _Params
+from imajin.gateway.prompts import PromptSteps
+from imajin.jobs.generation import generate_in_job
+from imajin.jobs.handlers import JobContext
+from imajin.llm import LLMError, LLMTimeout
+from imajin.safety import apply_endpoint_policy, build_negative_prompt, enforce
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from imajin.engine.engine import Engine
+    from imajin.engine.generate import Progress
+
+# Said once more on the regenerate after a refused image (SPEC §6.1 "stronger coverage").
+STRONGER_COVERAGE = ("fully clothed", "covered body", "modest clothing", "no nudity")
+
+
+@dataclass(frozen=True)
+class PolicyApplied:
+    prompt: str
+    negative_prompt: str | None
+    constraints: list[str]
+    negative_prompt_used: bool
+
+
+@contextmanager
+def _stage(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    except LLMTimeout as exc:
+        raise StageTimeout(f"The {name} stage timed out: {exc}", stage=name) from exc
+    except LLMError as exc:
+        raise StageUnavailable(f"The {name} stage failed: {exc}", stage=name) from exc
+    finally:
+        timings[name] = round(time.perf_counter() - started, 4)
+
+
+def _png_base64(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _to_step(state: Progress) -> tuple[int, int, str, dict[str, Any]]:
+    return state.step, state.total, "generate", {}
+
+
+class GatewayRenderer:
+    """Runs ``chat_image`` and ``imagegen`` jobs. ``engine`` and ``steps`` are providers."""
+
+    def __init__(
+        self,
+        *,
+        engine: Callable[[], Engine],
+        models: ModelRegistry,
+        steps: Callable[[], PromptSteps],
+        scorer: ImageScorer,
+        metrics: CollectorRegistry | None = None,
+    ) -> None:
+        self._engine = engine
+        self._models = models
+        self._steps = steps
+        self._scorer = scorer
+        self._stage_seconds = Histogram(
+            "imajin_gateway_stage_seconds",
+            "Seconds per gateway stage.",
+            ["stage"],
+            registry=metrics if metrics is not None else CollectorRegistry(),
+        )
+
+    def chat_image(self, ctx: JobContext) -> dict[str, Any]:
+        params = ChatImageParams.model_validate(ctx.job.params)
+        steps = self._steps()
+        timings: dict[str, float] = {}
+        with _stage(timings, "shorten"):
+            shortened = steps.shorten(params.message)
+        with _stage(timings, "expand"):
+            expansion = steps.expand(
+                message=shortened or params.message,
+                history=params.history,
+                persona=params.persona,
+                policy=params.policy,
+            )
+        applied = self.apply_policy(expansion, params=params, field="expansion")
+        result = self._generate_checked(ctx, params, applied, timings)
+        with _stage(timings, "caption"):
+            caption = steps.caption(applied.prompt)
+        enforce(caption, field="caption")
+        return self._finish({**result, "caption": caption}, timings)
+
+    def imagegen(self, ctx: JobContext) -> dict[str, Any]:
+        params = ImagegenParams.model_validate(ctx.job.params)
+        timings: dict[str, float] = {}
+        applied = self.apply_policy(params.prompt, params=params, field="prompt")
+        result = self._generate_checked(ctx, params, applied, timings)
+        return self._finish(result, timings)
+
+    def apply_policy(self, text: str, *, params: _Params, field: str) -> PolicyApplied:
+        """Hard block (raises), then the policy's constraints: in the negative prompt,
+        or in the positive prompt for a model that ignores negatives (guidance ≤ 1)."""
+        outcome = apply_endpoint_policy(text, params.policy, field=field)
+        spec = self._models.resolve(params.model)
+        given = params.negative_prompt if isinstance(params, ImagegenParams) else None
+        ignores_negative = spec.guidance <= 1.0 and not (
+            isinstance(params, ImagegenParams) and (params.guidance or 0) > 1
+        )
+        if ignores_negative:
+            constraints = list(outcome.constraints)
+            prompt = ", ".join([text, *constraints]) if constraints else text
+            return PolicyApplied(prompt, None, constraints, negative_prompt_used=False)
+        negative = build_negative_prompt(spec.style, outcome.negative_mode, override=given)
+        constraints = list(outcome.constraints) if outcome.soft_blocked else []
+        return PolicyApplied(outcome.prompt, negative, constraints, negative_prompt_used=True)
+
+    def _generate_checked(
+        self,
+        ctx: JobContext,
+        params: _Params,
+        applied: PolicyApplied,
+        timings: dict[str, float],
+    ) -> dict[str, Any]:
+        request = GenerationRequest.parse(self._request_fields(params, applied))
+        image, seed = self._generate(ctx, request, timings)
+        check = None
+        if params.threshold is not None:
+            score = self._score(image, timings)
+            if score > params.threshold:
+                del image  # refused: never returned, written or logged
+                stronger = _with_terms(applied.prompt, STRONGER_COVERAGE)
+                retry = request.model_copy(update={"prompt": stronger, "seed": (seed + 1) % 2**32})
+                image, seed = self._generate(ctx, retry, timings, stage="regenerate")
+                score = self._score(image, timings, stage="check_retry")
+                if score > params.threshold:
+                    del image
+                    raise OutputBlocked(
+                        f"The output check refused the image twice (score {score:.3f} > "
+                        f"threshold {params.threshold}); no image was kept."
+                    )
+                applied = PolicyApplied(
+                    stronger,
+                    applied.negative_prompt,
+                    [*applied.constraints, *STRONGER_COVERAGE],
+                    applied.negative_prompt_used,
+                )
+            check = {
+                "model": self._scorer.name,
+                "score": round(score, 4),
+                "threshold": params.threshold,
+                "passed": True,
+            }
+        return {
+            "image_base64": _png_base64(image),
+            "prompt_used": applied.prompt,
+            "seed": seed,
+            "model": params.model,
+            "policy": {
+                "endpoint_policy": params.policy,
+                "constraints_applied": applied.constraints,
+                "negative_prompt_used": applied.negative_prompt_used,
+                "output_check": check,
+            },
+        }
+
+    def _request_fields(self, params: _Params, applied: PolicyApplied) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "prompt": applied.prompt,
+            "negative_prompt": applied.negative_prompt,
+            "model": params.model,
+            "width": params.width,
+            "height": params.height,
+            "seed": params.seed,
+        }
+        if isinstance(params, ImagegenParams):
+            fields["steps"] = params.steps
+            # The engine's CFG floor is 1; below it means "no guidance" (the model's default).
+            fields["guidance"] = params.guidance if (params.guidance or 0) >= 1 else None
+        return fields
+
+    def _generate(
+        self,
+        ctx: JobContext,
+        request: GenerationRequest,
+        timings: dict[str, float],
+        *,
+        stage: str = "generate",
+    ) -> tuple[Image.Image, int]:
+        with _stage(timings, stage):
+            result = generate_in_job(ctx, self._engine(), request, to_job_step=_to_step)
+        generated = result.images[0]
+        return generated.image, generated.parameters.seed
+
+    def _score(
+        self, image: Image.Image, timings: dict[str, float], *, stage: str = "check"
+    ) -> float:
+        with _stage(timings, stage):
+            return self._scorer.score(image)
+
+    def _finish(self, result: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
+        for stage, seconds in timings.items():
+            self._stage_seconds.labels(stage=stage).observe(seconds)
+        return {**result, "timings": timings}
+
+
+def _with_terms(prompt: str, terms: tuple[str, ...]) -> str:
+    """``prompt`` plus the terms it does not contain yet (prompt length is bounded)."""
+    missing = [term for term in terms if term.lower() not in prompt.lower()]
+    return ", ".join([prompt, *missing])

@@ -1,0 +1,231 @@
+"""The gateway service: checks a request, queues its job on the endpoint's queue, waits.
+
+The synchronous contract sits on the durable job system: the request waits for
+its job up to the endpoint's ``timeout_s``, then answers 202 ``{job_id}``; the
+job goes on whether or not the client is still there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from imajin.config.gateway import EndpointName, GatewaySettings
+from imajin.contracts.gateway import (
+    Accepted,
+    CaptionRequest,
+    CaptionResponse,
+    ChatImageRequest,
+    ChatImageResponse,
+    ChatKind,
+    ExpandRequest,
+    ExpandResponse,
+    ImagegenRequest,
+    ImagegenResponse,
+    PolicyReport,
+)
+from imajin.engine.registry import ModelRegistry
+from imajin.errors import (
+    ImajinError,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    PolicyViolation,
+    UpstreamError,
+)
+from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
+from imajin.gateway.handler import GatewayRenderer, _stage
+from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, ChatImageParams, ImagegenParams
+from imajin.gateway.prompts import PromptSteps
+from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.jobs.service import JobService
+from imajin.safety import enforce
+
+ENDPOINT_OF_KIND: dict[ChatKind, EndpointName] = {
+    "1to1": "chat_1to1",
+    "shorts": "shorts",
+    "scenes": "scenes",
+}
+
+_ERRORS_BY_CODE: dict[str, Callable[[str], ImajinError]] = {
+    "output_blocked": OutputBlocked,
+    "policy_violation": lambda message: PolicyViolation(message, reason="hard_block"),
+    "llm_timeout": StageTimeout,
+    "llm_unavailable": StageUnavailable,
+    "invalid_input": InvalidInput,
+}
+
+
+class GatewayService:
+    """The S5 endpoints' behaviour; the router only translates HTTP."""
+
+    def __init__(
+        self,
+        *,
+        settings: GatewaySettings,
+        jobs: JobService,
+        models: ModelRegistry,
+        steps: Callable[[], PromptSteps],
+        renderer: GatewayRenderer,
+    ) -> None:
+        self._settings = settings
+        self._jobs = jobs
+        self._models = models
+        self._steps = steps
+        self._renderer = renderer
+
+    # -- flows -------------------------------------------------------------------------------
+
+    def chat_image(self, kind: ChatKind, body: ChatImageRequest) -> ChatImageResponse | Accepted:
+        endpoint = ENDPOINT_OF_KIND[kind]
+        self._check_chat(body)
+        config = self._settings.endpoint(endpoint)
+        params = ChatImageParams(
+            endpoint=endpoint,
+            policy=config.policy,
+            model=self._model(body.model, endpoint),
+            seed=body.seed,
+            width=body.width,
+            height=body.height,
+            threshold=self._threshold(endpoint),
+            message=body.message,
+            history=body.history,
+            persona=body.persona,
+        )
+        result = self._run(CHAT_IMAGE_JOB, params.model_dump(mode="json"), endpoint, params.model)
+        return result if isinstance(result, Accepted) else ChatImageResponse.model_validate(result)
+
+    def imagegen(self, body: ImagegenRequest) -> ImagegenResponse | Accepted:
+        endpoint: EndpointName = "imagegen"
+        enforce(body.prompt, field="prompt")
+        params = ImagegenParams(
+            endpoint=endpoint,
+            policy=self._settings.endpoint(endpoint).policy,
+            model=self._model(body.model, endpoint),
+            seed=body.seed,
+            width=body.width,
+            height=body.height,
+            threshold=self._threshold(endpoint),
+            prompt=body.prompt,
+            negative_prompt=body.negative_prompt,
+            steps=body.steps,
+            guidance=body.guidance,
+        )
+        result = self._run(IMAGEGEN_JOB, params.model_dump(mode="json"), endpoint, params.model)
+        return result if isinstance(result, Accepted) else ImagegenResponse.model_validate(result)
+
+    # -- sub-steps (the same code the flows run) -------------------------------------------
+
+    def expand(self, kind: ChatKind, body: ExpandRequest) -> ExpandResponse:
+        endpoint = ENDPOINT_OF_KIND[kind]
+        self._check_chat(body)
+        config = self._settings.endpoint(endpoint)
+        steps = self._steps()
+        timings: dict[str, float] = {}
+        with _stage(timings, "shorten"):
+            shortened = steps.shorten(body.message)
+        with _stage(timings, "expand"):
+            expansion = steps.expand(
+                message=shortened or body.message,
+                history=body.history,
+                persona=body.persona,
+                policy=config.policy,
+            )
+        params = ChatImageParams(
+            endpoint=endpoint,
+            policy=config.policy,
+            model=self._model(None, endpoint),
+            threshold=None,
+            message=body.message,
+        )
+        applied = self._renderer.apply_policy(expansion, params=params, field="expansion")
+        return ExpandResponse(
+            prompt=applied.prompt,
+            shortened_message=shortened,
+            policy=PolicyReport(
+                endpoint_policy=config.policy,
+                constraints_applied=applied.constraints,
+                negative_prompt_used=applied.negative_prompt_used,
+                output_check=None,
+            ),
+        )
+
+    def caption(self, body: CaptionRequest) -> CaptionResponse:
+        enforce(body.prompt, field="prompt")
+        timings: dict[str, float] = {}
+        with _stage(timings, "caption"):
+            caption = self._steps().caption(body.prompt)
+        enforce(caption, field="caption")
+        return CaptionResponse(caption=caption)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _check_chat(self, body: ExpandRequest) -> None:
+        """Limits and the hard block on message and history, before any LLM call."""
+        if len(body.message) > self._settings.max_message_chars:
+            raise InvalidInput(
+                f"message is {len(body.message)} characters; at most "
+                f"{self._settings.max_message_chars} are accepted.",
+                field="message",
+            )
+        if len(body.history) > self._settings.max_history_turns:
+            raise InvalidInput(
+                f"history has {len(body.history)} turns; at most "
+                f"{self._settings.max_history_turns} are accepted.",
+                field="history",
+            )
+        enforce(body.message, field="message")
+        for index, turn in enumerate(body.history):
+            enforce(turn.content, field=f"history[{index}].content")
+        if body.persona:
+            enforce(body.persona, field="persona")
+
+    def _model(self, requested: str | None, endpoint: EndpointName) -> str:
+        model = requested or self._settings.endpoint(endpoint).model or self._settings.model
+        try:
+            return self._models.resolve(model).id
+        except NotFound as exc:
+            raise InvalidInput(f"Unknown model {model!r}: {exc.message}", field="model") from None
+
+    def _threshold(self, endpoint: EndpointName) -> float | None:
+        if not self._settings.endpoint(endpoint).checks_output:
+            return None
+        return self._settings.output_check.threshold
+
+    def _run(
+        self, kind: str, params: dict[str, Any], endpoint: EndpointName, model: str
+    ) -> dict[str, Any] | Accepted:
+        spec = JobSpec(
+            kind=kind, params=params, queue=self._settings.queue_of(endpoint), route=_route(model)
+        )
+        try:
+            job = self._jobs.submit(spec)
+        except Overloaded as exc:
+            cap_s = math.ceil(self._settings.retry_after_cap_ms / 1000)
+            raise Overloaded(exc.message, retry_after=min(exc.retry_after, cap_s)) from None
+        timeout_s = self._settings.endpoint(endpoint).timeout_s
+        try:
+            finished = self._jobs.wait(job.id, timeout_s=timeout_s)
+        except TimeoutError:
+            return Accepted(job_id=job.id)
+        return {**_result_of(finished), "job_id": finished.id}
+
+
+def _route(model: str) -> str:
+    # Jobs route by model (warm-model affinity), as every other engine job does.
+    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in model)[-128:]
+    return cleaned.strip("-") or "default"
+
+
+def _result_of(job: Job) -> dict[str, Any]:
+    """The job's result, or the error it failed with, as the error class it was."""
+    if job.status == JobStatus.SUCCEEDED and job.result is not None:
+        return {k: v for k, v in job.result.items() if k != "timings"}
+    error = job.error
+    if error is None:
+        raise UpstreamError(f"job {job.id} ended {job.status} without a result")
+    make = _ERRORS_BY_CODE.get(error.code)
+    if make is None:
+        raise UpstreamError(f"job {job.id} failed: {error.code}: {error.message}")
+    raise make(error.message)
