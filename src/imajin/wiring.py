@@ -33,6 +33,7 @@ from imajin.llm import LLMRegistry
 from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage
+from imajin.storage.temp import remove_leftovers
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
 from imajin.store.migrate import upgrade
@@ -91,10 +92,13 @@ class Platform:
             return self._engine
 
     def start(self) -> None:
-        """Start background work: event relay, heartbeats, dispatcher threads."""
+        """Sweep crash leftovers from the served folders, then start background work:
+        event relay, heartbeats, dispatcher threads."""
         if self._started:
             return
         self._started = True
+        for served in (self.settings.layout.images, self.settings.layout.outputs):
+            remove_leftovers(served)
         self.bus.start()
         self.heartbeats.start()
         self.jobs.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from imajin.engine.hashing import short_hash
 from imajin.engine.parameters import GenerationParameters
 from imajin.engine.schedulers import SCHEDULER_NAMES, sampler_from_label, sampler_label
 from imajin.errors import InvalidInput, NotFound
+from imajin.storage.temp import publish, temp_sibling
 
 PNG_TEXT_KEY = "parameters"
 PNG_JSON_KEY = "imajin"
@@ -174,14 +176,22 @@ def save_image(
         exif = Image.Exif()
         exif[_EXIF_USER_COMMENT] = b"UNICODE\0" + format_parameters(params).encode("utf-16-be")
         options.update(xmp=_xmp_packet(params), exif=exif.tobytes())
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format=fmt, **options)
-    tmp.replace(path)
+    _write_atomically(path, lambda tmp: image.save(tmp, format=fmt, **options))
     if sidecar:
-        sidecar_path(path).write_text(
-            params.model_dump_json(by_alias=True, indent=2) + "\n", encoding="utf-8"
-        )
+        document = params.model_dump_json(by_alias=True, indent=2) + "\n"
+        _write_atomically(sidecar_path(path), lambda tmp: tmp.write_text(document, "utf-8"))
     return path
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    # A crash or a failed encode leaves no half-written file under the final name,
+    # and the temporary one is removed (or swept at start-up: imajin.storage.temp).
+    tmp = temp_sibling(path)
+    try:
+        write(tmp)
+        publish(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _from_json(text: str | bytes) -> GenerationParameters:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.storage.paths import confine_path
+from imajin.storage.temp import TEMP_PREFIX, publish
 
 
 class StorageHealth(BaseModel):
@@ -44,14 +45,14 @@ class LocalFileStorage:
         """Yield a temporary path to write; it becomes ``name`` only if the block succeeds."""
         target = self.path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=target.suffix, dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
             yield tmp
             with tmp.open("rb") as handle:
                 os.fsync(handle.fileno())
-            tmp.replace(target)
+            publish(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
 
