@@ -236,6 +236,8 @@ def test_one_failing_family_gives_partial_and_the_others_stay_served(
     ("body_change", "status", "field"),
     [
         ({"name": "bad name!"}, 422, "name"),
+        ({"name": "-rf"}, 422, "name"),
+        ({"name": "--help"}, 422, "name"),
         ({"name": "variations"}, 422, "name"),
         ({"families": ["og", "poster"]}, 422, "families"),
         ({"generation": {"prompt": "x" * 2001}}, 422, "generation.prompt"),

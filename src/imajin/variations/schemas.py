@@ -10,7 +10,9 @@ from pydantic.alias_generators import to_camel
 
 from imajin.imaging.sizes import FAMILY_NAMES
 
-NAME_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+# The name is a folder under images/, so this is storage's segment rule
+# (imajin.storage.paths) narrowed to a slug: no dots, and no leading '-' ("-rf").
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$"
 # Path segments of other /api/images routes; a variation of that name could not be served.
 RESERVED_NAMES = frozenset({"variations", "models", "health"})
 
@@ -50,7 +52,9 @@ class GenerationInput(Camel):
 class VariationCreate(Camel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=NAME_PATTERN, description="Slug: letters, digits, `_`, `-`.")
+    name: str = Field(
+        pattern=NAME_PATTERN, description="Slug: letters, digits, `_`, `-`; not starting with `-`."
+    )
     category: str = Field("general", min_length=1, max_length=100)
     generation: GenerationInput
     families: list[str] = Field(default_factory=lambda: list(FAMILY_NAMES), min_length=1)
