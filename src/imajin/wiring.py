@@ -29,6 +29,7 @@ from imajin.jobs.local import LocalDispatcher
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
+from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMRegistry
 from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.base import FileStorage
@@ -140,7 +141,8 @@ def build_models(settings: Settings) -> ModelRegistry:
 
 def build_engine(settings: Settings, *, registry: ModelRegistry | None = None) -> Engine:
     """The diffusers engine with the safety layer wired in (imports torch when called)."""
-    from imajin.engine.factory import build_engine as engine_from  # noqa: PLC0415  # torch
+    with HEAVY_IMPORTS:  # the start-up warm-up may be importing torch right now
+        from imajin.engine.factory import build_engine as engine_from  # noqa: PLC0415  # torch
 
     return engine_from(
         settings.engine,

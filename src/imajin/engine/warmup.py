@@ -7,11 +7,12 @@ holds no lock a request needs, so ``/health`` keeps answering while it runs.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
+
+from imajin.lazy import import_heavy
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,10 @@ def start_torch_warmup() -> DeviceFacts:
 def _warm(facts: DeviceFacts) -> None:
     started = time.perf_counter()
     try:
-        torch = importlib.import_module("torch")
+        torch = import_heavy("torch")
         facts.cuda_devices = torch.cuda.device_count() if torch.cuda.is_available() else 0
         facts.mps = bool(torch.backends.mps.is_available())
-        importlib.import_module("diffusers")
+        import_heavy("diffusers")
     except Exception as error:  # a broken install must not stop the server; requests report it
         facts.error = str(error)
         logger.warning("background torch import failed: %s", error)
