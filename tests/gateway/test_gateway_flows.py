@@ -207,6 +207,7 @@ def test_full_queue_is_429_with_retry_after_capped(make_gateway: GatewayFactory)
         IMAJIN_JOBS__WORKERS="0",
         IMAJIN_GATEWAY__ENDPOINTS__SHORTS__CAPACITY="1",
         IMAJIN_GATEWAY__ENDPOINTS__SHORTS__TIMEOUT_S="0.2",
+        IMAJIN_GATEWAY__ENDPOINTS__SCENES__TIMEOUT_S="0.2",
         IMAJIN_GATEWAY__RETRY_AFTER_CAP_MS="2000",
         IMAJIN_JOBS__RETRY_AFTER_DEFAULT_S="60",
     )

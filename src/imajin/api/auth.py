@@ -42,7 +42,7 @@ def require(scope: Scope) -> Callable[..., Authenticated]:
         keys = platform.api_keys
         presented = _presented_key(authorization, x_api_key)
         if presented is None:
-            if not keys.has_active_keys():
+            if not keys.auth_required():
                 return None
             raise Unauthorized(
                 "This server requires an API key: send `Authorization: Bearer <key>` "
@@ -50,7 +50,7 @@ def require(scope: Scope) -> Callable[..., Authenticated]:
             )
         found = keys.authenticate(presented)
         if found is None:
-            if not keys.has_active_keys():
+            if not keys.auth_required():
                 return None
             raise Unauthorized("The API key is invalid or has been revoked.")
         granted = expand_scopes(found.scopes)

@@ -63,7 +63,7 @@ class ApiKeyRepository:
         self._database = database
         self._configured = tuple(configured)
         # Once this process has seen a key, auth stays on until restart: revoking the last
-        # key at run time must never open the server (see has_active_keys).
+        # key at run time must never open the server (see auth_required).
         self._auth_latched = bool(self._configured)
 
     def create(self, *, scopes: Sequence[Scope], name: str = "") -> tuple[ApiKey, str]:
@@ -116,9 +116,13 @@ class ApiKeyRepository:
         return not any(Scope.ADMIN.value in other.scopes for other in active if other.id != row.id)
 
     def has_active_keys(self) -> bool:
+        """Whether any key is active now (configured or in the database)."""
+        return bool(self._configured) or bool(self.list())
+
+    def auth_required(self) -> bool:
         """Whether requests need a key. Latched: once true in this process, it stays true."""
         if not self._auth_latched:
-            self._auth_latched = bool(self.list())
+            self._auth_latched = self.has_active_keys()
         return self._auth_latched
 
     def authenticate(self, key: str) -> ApiKey | None:
