@@ -152,3 +152,25 @@ def test_platform_commands(shell: Shell) -> None:
     assert key
     assert "ci" in shell.run("keys", "list").stdout
     assert "celery" in shell.run("worker", "--help").stdout.lower()
+
+
+def test_chat_writes_the_image_and_prints_caption_and_prompt(
+    shell: Shell, tiny_zimage_path: Path
+) -> None:
+    out = shell.cwd / "chat" / "shorts.png"
+    result = shell.run(
+        "chat", "--kind", "shorts", "a lighthouse on a cliff at dusk", "--model",
+        str(tiny_zimage_path), "--seed", "3", "--output", str(out),
+    )  # fmt: skip
+    with Image.open(out) as image:
+        assert image.format == "PNG" and image.size[0] > 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("caption: ") and lines[1].startswith("prompt: ")
+    assert "seed: 3" in lines[2] and "policy: moderated" in lines[2]
+
+    blocked = shell.run(
+        "chat", "--kind", "1to1", "a naked child", "--model", str(tiny_zimage_path), ok=False
+    )
+    assert blocked.returncode == 1 and "error:" in blocked.stderr
+    wrong = shell.run("chat", "--kind", "group", "a tree", ok=False)
+    assert wrong.returncode == 1 and "--kind" in wrong.stderr

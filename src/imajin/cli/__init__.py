@@ -15,6 +15,7 @@ from imajin.cli import (
     db_commands,
     dev_commands,
     engine_commands,
+    gateway_commands,
     jobs_commands,
     keys_commands,
     studio_commands,
@@ -69,6 +70,7 @@ engine_commands.register(app)
 studio_commands.register(app)
 assistant_commands.register(app)
 app.command("train-lora")(train_commands.train_lora)
+app.command("chat")(gateway_commands.chat)
 
 
 def main() -> None:
