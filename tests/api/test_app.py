@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ import imajin.api.app as app_module
 from imajin.api.app import create_app
 from imajin.config.settings import Settings
 from imajin.errors import Overloaded
+from imajin.logs import _RequestIdFilter
 from imajin.store.migrate import upgrade
 from imajin.wiring import build_platform
 
@@ -122,6 +124,22 @@ def test_unexpected_error_is_500_without_a_stack_trace(probe_client: TestClient)
     assert response.json()["error"]["code"] == "internal_error"
     assert "secret internal detail" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_a_500_can_be_traced_by_its_request_id(
+    probe_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The id is in the header, the body and the one log line with the traceback.
+    caplog.handler.addFilter(_RequestIdFilter())
+    with caplog.at_level(logging.ERROR):
+        response = probe_client.get("/probe/crash", headers={"X-Request-ID": "trace-me-42"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "trace-me-42"
+    assert response.json()["error"]["requestId"] == "trace-me-42"
+    tracebacks = [record for record in caplog.records if record.exc_info]
+    assert len(tracebacks) == 1
+    assert getattr(tracebacks[0], "request_id", None) == "trace-me-42"
+    assert "secret internal detail" in caplog.text  # for the operator, never for the client
 
 
 def test_overloaded_is_429_with_retry_after(probe_client: TestClient) -> None:

@@ -116,14 +116,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("Unhandled error", exc_info=exc)
-    message = "Internal server error; the request id identifies it in the server log."
-    return error_response(500, {"code": "internal_error", "message": message})
-
-
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ImajinError, _imajin_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Unexpected exceptions are answered by RequestMiddleware, inside the request id's scope.

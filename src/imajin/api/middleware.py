@@ -16,6 +16,7 @@ from imajin.api.metrics import HttpMetrics
 from imajin.logs import request_id_var
 
 logger = logging.getLogger("imajin.access")
+errors_logger = logging.getLogger("imajin.api.errors")
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -64,6 +65,12 @@ class RequestContextMiddleware:
                 await reject()
             else:
                 await self.app(scope, self._limited(receive, reject), send_with_id)
+        except Exception:  # the one place an unexpected error is logged and answered
+            # Answered here, inside the request id's scope: the body and header carry the id,
+            # the log line shows it, and nothing re-raises to log the traceback a second time.
+            errors_logger.exception("Unhandled error")
+            if not state["started"]:
+                await _send_json(send_with_id, 500, internal_error_body())
         finally:
             self._record(scope, state["status"], time.perf_counter() - started)
             request_id_var.reset(token)
@@ -85,27 +92,12 @@ class RequestContextMiddleware:
         return limited_receive
 
     async def _reject_too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"Request body is over the limit of {self.max_body_bytes} bytes "
-                    "(server.max_body_bytes).",
-                    "requestId": request_id_var.get(),
-                }
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        error = {
+            "code": "payload_too_large",
+            "message": f"Request body is over the limit of {self.max_body_bytes} bytes "
+            "(server.max_body_bytes).",
+        }
+        await _send_json(send, 413, error)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = scope.get("route")
@@ -120,6 +112,21 @@ class RequestContextMiddleware:
             seconds * 1000,
             extra={"status": status, "duration_ms": round(seconds * 1000, 2)},
         )
+
+
+def internal_error_body() -> dict[str, str]:
+    """The body of every 500: no detail, the request id points to the log line."""
+    return {
+        "code": "internal_error",
+        "message": "Internal server error; the request id identifies it in the server log.",
+    }
+
+
+async def _send_json(send: Send, status: int, error: dict[str, Any]) -> None:
+    body = json.dumps({"error": {**error, "requestId": request_id_var.get()}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _request_id(scope: Scope) -> str:
