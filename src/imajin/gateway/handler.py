@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Histogram
 
+from imajin.contracts.gateway import ChatTurn
 from imajin.engine.registry import ModelRegistry
 from imajin.engine.request import GenerationRequest
 from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
@@ -69,6 +70,25 @@ def _to_step(state: Progress) -> tuple[int, int, str, dict[str, Any]]:
     return state.step, state.total, "generate", {}
 
 
+def shorten_and_expand(
+    steps: PromptSteps,
+    *,
+    message: str,
+    history: list[ChatTurn],
+    persona: str | None,
+    policy: str,
+    timings: dict[str, float],
+) -> tuple[str | None, str]:
+    """The flow's two first LLM stages, timed; the expand sub-step endpoint runs them too."""
+    with _stage(timings, "shorten"):
+        shortened = steps.shorten(message)
+    with _stage(timings, "expand"):
+        expansion = steps.expand(
+            message=shortened or message, history=history, persona=persona, policy=policy
+        )
+    return shortened, expansion
+
+
 class GatewayRenderer:
     """Runs ``chat_image`` and ``imagegen`` jobs. ``engine`` and ``steps`` are providers."""
 
@@ -96,15 +116,14 @@ class GatewayRenderer:
         params = ChatImageParams.model_validate(ctx.job.params)
         steps = self._steps()
         timings: dict[str, float] = {}
-        with _stage(timings, "shorten"):
-            shortened = steps.shorten(params.message)
-        with _stage(timings, "expand"):
-            expansion = steps.expand(
-                message=shortened or params.message,
-                history=params.history,
-                persona=params.persona,
-                policy=params.policy,
-            )
+        _shortened, expansion = shorten_and_expand(
+            steps,
+            message=params.message,
+            history=params.history,
+            persona=params.persona,
+            policy=params.policy,
+            timings=timings,
+        )
         applied = self.apply_policy(expansion, params=params, field="expansion")
         result = self._generate_checked(ctx, params, applied, timings)
         with _stage(timings, "caption"):

@@ -35,7 +35,7 @@ from imajin.errors import (
     UpstreamError,
 )
 from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
-from imajin.gateway.handler import GatewayRenderer, _stage
+from imajin.gateway.handler import GatewayRenderer, _stage, shorten_and_expand
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, ChatImageParams, ImagegenParams
 from imajin.gateway.prompts import PromptSteps
 from imajin.jobs.models import Job, JobSpec, JobStatus
@@ -121,17 +121,14 @@ class GatewayService:
         endpoint = ENDPOINT_OF_KIND[kind]
         self._check_chat(body)
         config = self._settings.endpoint(endpoint)
-        steps = self._steps()
-        timings: dict[str, float] = {}
-        with _stage(timings, "shorten"):
-            shortened = steps.shorten(body.message)
-        with _stage(timings, "expand"):
-            expansion = steps.expand(
-                message=shortened or body.message,
-                history=body.history,
-                persona=body.persona,
-                policy=config.policy,
-            )
+        shortened, expansion = shorten_and_expand(
+            self._steps(),
+            message=body.message,
+            history=body.history,
+            persona=body.persona,
+            policy=config.policy,
+            timings={},
+        )
         params = ChatImageParams(
             endpoint=endpoint,
             policy=config.policy,
