@@ -1,7 +1,9 @@
 """The composition root: the one place that builds implementations from settings.
 
-Services get their collaborators through constructors; routes reach them
-through :class:`Platform`, stored on the app's state.
+Services get their collaborators through constructors; routes reach each
+service through its own dependency (:mod:`imajin.api.deps`), taken from the
+:class:`Platform` stored on the app's state. Tests swap collaborators through
+:class:`PlatformOverrides`, never by assigning to a built platform.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prometheus_client import CollectorRegistry
 
-from imajin.assistant import AssistantService, build_assistant, prompt_guard
+from imajin.assistant import AssistantService, build_assistant, llm_health, prompt_guard
 from imajin.config.settings import Settings
 from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
+from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
 from imajin.jobs.admission import Admission
 from imajin.jobs.handlers import HandlerRegistry, noop_handler
@@ -30,10 +33,10 @@ from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
-from imajin.llm import LLMRegistry
+from imajin.llm import LLMClient, LLMRegistry
 from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.base import FileStorage
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.local import LocalFileStorage, StorageHealth
 from imajin.storage.temp import remove_leftovers
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
@@ -55,6 +58,38 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Role = Literal["server", "worker"]
+
+
+@dataclass(frozen=True)
+class PlatformOverrides:
+    """Collaborators to use instead of the ones :func:`build_platform` would build.
+
+    For tests (a scripted LLM, a scorer that needs no weights) and embedders; each
+    one left None is built from the settings.
+
+    Attributes:
+        assistant: The prompt assistant.
+        gateway_llm: The LLM client the gateway's prompt steps use.
+        image_scorer: The gateway's output check (default: the OpenNSFW scorer).
+    """
+
+    assistant: AssistantService | None = None
+    gateway_llm: LLMClient | None = None
+    image_scorer: ImageScorer | None = None
+
+
+@dataclass(frozen=True)
+class PlatformHealth:
+    """What ``/health`` reports, gathered in one call."""
+
+    database_ok: bool
+    storage: StorageHealth
+    llm: dict[str, Any]
+    """The prompt assistant's default model and its backend (loads nothing)."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.database_ok and self.storage.writable
 
 
 @dataclass
@@ -91,6 +126,14 @@ class Platform:
             if self._engine is None:
                 self._engine = build_engine(self.settings, registry=self.models)
             return self._engine
+
+    def health(self) -> PlatformHealth:
+        """Ping the store, check storage is writable, describe the LLM backend."""
+        return PlatformHealth(
+            database_ok=self.database.ping(),
+            storage=self.storage.health(),
+            llm=llm_health(self.assistant)["llm"],
+        )
 
     def start(self) -> None:
         """Sweep crash leftovers from the served folders, then start background work:
@@ -222,13 +265,16 @@ def build_platform(
     *,
     database: Database | None = None,
     role: Role = "server",
+    overrides: PlatformOverrides | None = None,
 ) -> Platform:
     """Build every service from ``settings``.
 
     Args:
         database: lets tests pass their own.
         role: ``worker`` builds no dispatcher threads (Celery delivers the jobs).
+        overrides: collaborators to use instead of building them.
     """
+    overrides = overrides or PlatformOverrides()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = database or build_database(settings)
     storage = LocalFileStorage(settings.data_dir)
@@ -288,21 +334,28 @@ def build_platform(
         variations=variations,
         studio=studio,
         llm=llm,
-        assistant=build_assistant_service(settings, llm=llm, database=database),
+        assistant=overrides.assistant
+        or build_assistant_service(settings, llm=llm, database=database),
     )
     register_handlers(platform)
-    _gateway(platform)
+    _gateway(platform, overrides)
     return platform
 
 
-def _gateway(platform: Platform) -> None:
+def _gateway(platform: Platform, overrides: PlatformOverrides) -> None:
     settings = platform.settings
+    given = overrides.gateway_llm
+
+    def llm() -> LLMClient:
+        return given or platform.llm.client_for(settings.gateway.llm_model)
+
     gateway, renderer = build_gateway(
         settings=settings.gateway,
         jobs=platform.jobs,
         models=platform.models,
-        llm=lambda: platform.llm.client_for(settings.gateway.llm_model),
+        llm=llm,
         engine=lambda: platform.engine,
+        scorer=overrides.image_scorer,
         metrics=platform.metrics,
     )
     platform.gateway = gateway

@@ -8,6 +8,7 @@ finishes once, with one result and one terminal event.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -140,6 +141,35 @@ class JobRepository:
                 query.order_by(JobRow.created_at.desc(), JobRow.id).limit(limit).offset(offset)
             ).all()
             return [Job.of(row) for row in rows], int(total)
+
+    def status_counts(self, group_ids: Sequence[str]) -> dict[str, Counter[str]]:
+        """Group id → how many of its jobs are in each status (one grouped query).
+
+        Every id asked for is a key, with an empty counter if it has no jobs.
+        """
+        counts: dict[str, Counter[str]] = {group_id: Counter() for group_id in group_ids}
+        if not group_ids:
+            return counts
+        query = (
+            select(JobRow.group_id, JobRow.status, func.count())
+            .where(JobRow.group_id.in_(group_ids))
+            .group_by(JobRow.group_id, JobRow.status)
+        )
+        with self._database.session() as session:
+            for group_id, status, count in session.execute(query):
+                counts[str(group_id)][str(status)] = int(count)
+        return counts
+
+    def in_groups(self, group_ids: Sequence[str], *, status: JobStatus | None = None) -> list[Job]:
+        """Every job of the groups (of ``status``, if given), oldest first."""
+        if not group_ids:
+            return []
+        query = select(JobRow).where(JobRow.group_id.in_(group_ids))
+        if status is not None:
+            query = query.where(JobRow.status == status.value)
+        with self._database.session() as session:
+            rows = session.scalars(query.order_by(JobRow.created_at, JobRow.id)).all()
+            return [Job.of(row) for row in rows]
 
     # -- claiming and running ----------------------------------------------------------------
 

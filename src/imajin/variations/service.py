@@ -6,6 +6,8 @@ import contextlib
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +29,7 @@ from imajin.variations.schemas import (
     DerivativePublic,
     GenerationParams,
     VariationCreate,
+    VariationPage,
     VariationPublic,
     VariationStatus,
 )
@@ -39,6 +42,15 @@ NegativePrompt = Callable[[str, str | None], str]
 
 PromptCheck = Callable[[str, str], None]
 """(text, field) → None, or raises PolicyViolation (the safety layer's hard block)."""
+
+
+@dataclass(frozen=True)
+class ServedImage:
+    """A derivative file to serve, with the headers a CDN caches it by."""
+
+    path: Path
+    etag: str
+    cache_control: str
 
 
 class VariationService:
@@ -154,6 +166,40 @@ class VariationService:
                 self._jobs.cancel(variation.job_id)
         self.repository.delete(variation_id)
         self._images.delete_tree(variation.name)
+
+    def get(self, variation_id: str) -> Variation:
+        """Raises NotFound (404) for an unknown id."""
+        return self.repository.get(variation_id)
+
+    def by_name(self, name: str) -> Variation:
+        """Raises NotFound (404) for an unknown name."""
+        return self.repository.by_name(name)
+
+    def page(self, *, category: str | None, limit: int, offset: int) -> VariationPage:
+        """A page of variations as the API shows them, and how many match."""
+        items, total = self.repository.page(category=category, limit=limit, offset=offset)
+        return VariationPage(
+            items=[self.public(v) for v in items], total=total, limit=limit, offset=offset
+        )
+
+    def served(
+        self, variation_name: str, derivative_name: str, *, version_asked: str | None
+    ) -> ServedImage:
+        """The file behind a derivative URL and how long it may be cached.
+
+        A URL whose ``?v=`` matches the content is immutable; any other may change
+        on regenerate, so it is cached briefly and then revalidated.
+
+        Raises:
+            NotFound: no such variation, or no such derivative of it (404).
+        """
+        derivative = self.repository.served(variation_name, derivative_name)
+        path = self._images.path(derivative.path)  # confined to the images root again
+        if version_asked is not None and version_asked == version(derivative.content_hash):
+            cache = "public, max-age=31536000, immutable"
+        else:
+            cache = f"public, max-age={self._settings.unversioned_max_age_s}, must-revalidate"
+        return ServedImage(path=path, etag=f'"{derivative.content_hash}"', cache_control=cache)
 
     def public(self, variation: Variation) -> VariationPublic:
         """The API view: derivatives with versioned, CDN-cacheable URLs."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import AdminAccess
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import ApiKeysDep
 from imajin.config.settings import Scope
 from imajin.store.api_keys import ApiKey
 
@@ -49,8 +49,8 @@ class ApiKeyCreated(ApiKeyPublic):
 
 
 @router.get("", response_model=list[ApiKeyPublic], response_model_by_alias=True)
-def list_keys(platform: PlatformDep) -> list[ApiKeyPublic]:
-    return [ApiKeyPublic.of(key) for key in platform.api_keys.list()]
+def list_keys(keys: ApiKeysDep) -> list[ApiKeyPublic]:
+    return [ApiKeyPublic.of(key) for key in keys.list()]
 
 
 @router.post(
@@ -59,8 +59,8 @@ def list_keys(platform: PlatformDep) -> list[ApiKeyPublic]:
     response_model=ApiKeyCreated,
     response_model_by_alias=True,
 )
-def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
-    record, secret = platform.api_keys.create(scopes=body.scopes, name=body.name)
+def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
+    record, secret = keys.create(scopes=body.scopes, name=body.name)
     return ApiKeyCreated(**ApiKeyPublic.of(record).model_dump(), key=secret)
 
 
@@ -73,5 +73,5 @@ def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
         409: {"description": "Last admin key."},
     },
 )
-def revoke_key(key_id: str, platform: PlatformDep) -> ApiKeyPublic:
-    return ApiKeyPublic.of(platform.api_keys.revoke(key_id, keep_an_admin=True))
+def revoke_key(key_id: str, keys: ApiKeysDep) -> ApiKeyPublic:
+    return ApiKeyPublic.of(keys.revoke(key_id, keep_an_admin=True))
