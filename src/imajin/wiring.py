@@ -235,7 +235,7 @@ def build_platform(
     metrics = CollectorRegistry()
 
     handlers = HandlerRegistry()
-    repository = JobRepository(database)
+    repository = JobRepository(database, settle=handlers.settle)
     heartbeats = Heartbeats(repository, interval_s=settings.jobs.heartbeat_interval_s)
     runner = JobRunner(repository, handlers, heartbeats)
     jobs = JobService(

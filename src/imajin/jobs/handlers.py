@@ -5,6 +5,11 @@ A handler is ``def handle(ctx: JobContext) -> dict | None``: it reads
 given (never the service that queued the job), reports progress (which
 raises :class:`JobCancelled` when a cancel was asked for), and returns the
 job's result. The same handler runs under the local and the Celery dispatcher.
+
+A kind may also register a *settle* hook: it runs whenever a job of that kind
+ends failed or cancelled (an exception escaped the handler, a cancel, the
+reaper giving up on a lost worker), inside the transaction that writes the
+job's final state, so the rows that depend on the job are settled with it.
 """
 
 from __future__ import annotations
@@ -66,24 +71,44 @@ class JobContext:
 
 Handler = Callable[[JobContext], dict[str, Any] | None]
 
+Settle = Callable[[Session, Job], None]
+"""(session of the job's final transition, the job as it ended) → settle its dependents.
+
+Must be idempotent: the handler may have settled the same rows itself already.
+"""
+
 
 class HandlerRegistry:
     """Job kind → handler. Each subsystem registers its kinds at wiring time."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._settles: dict[str, Settle] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, settle: Settle | None = None) -> None:
+        """Add a kind; ``settle`` runs when one of its jobs ends failed or cancelled.
+
+        Raises:
+            ValueError: ``kind`` is already registered.
+        """
         if kind in self._handlers:
             raise ValueError(f"job kind {kind!r} is already registered")
         self._handlers[kind] = handler
+        if settle is not None:
+            self._settles[kind] = settle
 
     def replace(self, kind: str, handler: Handler) -> None:
-        """Swap the handler of a registered kind (plugins; tests injecting faults)."""
+        """Swap the handler of a registered kind, keeping its settle hook (plugins; tests
+        injecting faults)."""
         self.get(kind)
         self._handlers[kind] = handler
 
     def get(self, kind: str) -> Handler:
+        """The handler of ``kind``.
+
+        Raises:
+            UnknownJobKind: no such kind is registered.
+        """
         try:
             return self._handlers[kind]
         except KeyError:
@@ -91,6 +116,12 @@ class HandlerRegistry:
             raise UnknownJobKind(
                 f"Unknown job kind {kind!r}; known kinds: {known}.", field="kind"
             ) from None
+
+    def settle(self, session: Session, job: Job) -> None:
+        """Run the settle hook of ``job``'s kind, if it has one (the repository's ``settle``)."""
+        hook = self._settles.get(job.kind)
+        if hook is not None:
+            hook(session, job)
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._handlers
