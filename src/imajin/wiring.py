@@ -45,9 +45,10 @@ from imajin.studio.runtime_config import StudioConfigStore
 from imajin.studio.service import BATCH_ITEM_JOB, GENERATE_JOB, StudioService, check_defaults
 from imajin.training.handler import JOB_KIND as TRAINING_JOB
 from imajin.training.handler import make_training_handler
+from imajin.variations.params import JOB_KIND as VARIATION_JOB
 from imajin.variations.repository import VariationRepository
-from imajin.variations.service import JOB_KIND as VARIATION_JOB
 from imajin.variations.service import VariationService
+from imajin.variations.urls import VariationUrls
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
@@ -186,16 +187,15 @@ def register_handlers(platform: Platform) -> None:
 
     handlers = platform.handlers
     handlers.register("noop", noop_handler)
-    handlers.register(
-        VARIATION_JOB,
-        VariationRenderer(
-            repository=platform.variations.repository,
-            service=platform.variations,
-            engine=lambda: platform.engine,
-            images=platform.images,
-            imaging=platform.settings.imaging,
-        ),
+    variations = VariationRenderer(
+        repository=platform.variations.repository,
+        models=platform.models,
+        engine=lambda: platform.engine,
+        images=platform.images,
+        urls=platform.variations.urls,
+        imaging=platform.settings.imaging,
     )
+    handlers.register(VARIATION_JOB, variations, settle=variations.settle)
     studio = StudioRenderer(
         engine=lambda: platform.engine,
         outputs=platform.studio.outputs,
@@ -266,6 +266,7 @@ def build_platform(
         settings=settings.variations,
         negative_prompt=negative_prompt,
         check_prompt=check_prompt,
+        urls=VariationUrls(settings.variations.public_base_url),
     )
     studio = _studio(settings, database=database, jobs=jobs, storage=storage, models=models)
     # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).
