@@ -40,9 +40,10 @@ from imajin.store.database import Database
 from imajin.store.migrate import upgrade
 from imajin.studio.catalog import SetCatalog, shipped_sets_dir
 from imajin.studio.handler import StudioRenderer
+from imajin.studio.params import BATCH_ITEM_JOB, GENERATE_JOB
 from imajin.studio.repository import BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
-from imajin.studio.service import BATCH_ITEM_JOB, GENERATE_JOB, StudioService, check_defaults
+from imajin.studio.service import StudioService, check_defaults
 from imajin.training.handler import JOB_KIND as TRAINING_JOB
 from imajin.training.handler import make_training_handler
 from imajin.variations.params import JOB_KIND as VARIATION_JOB
@@ -202,7 +203,7 @@ def register_handlers(platform: Platform) -> None:
         thumbnail_px=platform.settings.studio.thumbnail_px,
     )
     handlers.register(BATCH_ITEM_JOB, studio.batch_item)
-    handlers.register(GENERATE_JOB, studio.generate)
+    handlers.register(GENERATE_JOB, studio.generate, settle=studio.settle_generate)
     handlers.register(
         TRAINING_JOB,
         make_training_handler(

@@ -16,7 +16,7 @@ from imajin.jobs.models import JobStatus
 from imajin.store.migrate import upgrade
 from imajin.store.tables import utcnow
 from imajin.variations.events import VariationEvent
-from imajin.variations.params import JOB_KIND
+from imajin.variations.params import JOB_KIND, VariationJobParams
 from imajin.variations.schemas import VariationStatus
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
@@ -111,3 +111,8 @@ def test_an_exception_escaping_the_handler_fails_the_variation(
         assert failed["status"] == "failed"
         assert "RuntimeError: bug before the first family" in str(failed["error"])
     platform.close()
+
+
+def test_job_params_keep_the_stored_key() -> None:
+    stored = {"variationId": "abc123"}  # what jobs queued before the model carry
+    assert VariationJobParams.model_validate(stored).model_dump() == stored
