@@ -31,7 +31,7 @@ from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMRegistry
-from imajin.safety import build_negative_prompt, enforce
+from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage
 from imajin.storage.temp import remove_leftovers
@@ -121,7 +121,11 @@ class Platform:
 
 
 def negative_prompt(style: str, given: str | None) -> str:
-    """Every negative prompt: the caller's (or the platform's) terms plus legal safety."""
+    """Every negative prompt: the caller's (or the platform's) terms plus legal safety.
+
+    Built once, by the service that queues the request; the engine only completes
+    one that lacks a legal term (:func:`imajin.safety.complete_negative_prompt`).
+    """
     return build_negative_prompt(style, override=given)
 
 
@@ -149,7 +153,8 @@ def build_engine(settings: Settings, *, registry: ModelRegistry | None = None) -
     return engine_from(
         settings.engine,
         data_dir=settings.data_dir,
-        negative_prompt_builder=negative_prompt,
+        # Guards of last resort: the services check and build at submit time already.
+        negative_prompt_builder=complete_negative_prompt,
         prompt_guard=check_prompt,
         registry=registry or build_models(settings),
     )

@@ -11,13 +11,15 @@ import pytest
 
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
+from imajin.engine.request import GenerationRequest
 from imajin.jobs.handlers import JobContext
 from imajin.jobs.models import JobStatus
+from imajin.safety import LEGAL_SAFETY_TERMS, has_legal_terms
 from imajin.store.migrate import upgrade
 from imajin.store.tables import utcnow
 from imajin.variations.events import VariationEvent
 from imajin.variations.params import JOB_KIND, VariationJobParams
-from imajin.variations.schemas import VariationStatus
+from imajin.variations.schemas import GenerationParams, VariationStatus
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
 
@@ -116,3 +118,29 @@ def test_an_exception_escaping_the_handler_fails_the_variation(
 def test_job_params_keep_the_stored_key() -> None:
     stored = {"variationId": "abc123"}  # what jobs queued before the model carry
     assert VariationJobParams.model_validate(stored).model_dump() == stored
+
+
+def test_the_negative_prompt_is_built_once_at_submit_and_reaches_the_engine_unchanged(
+    idle: tuple[Platform, LiveServer], tiny_sd15_path: Path
+) -> None:
+    platform, live = idle
+    created = create(live, tiny_sd15_path)
+    stored = GenerationParams.model_validate(created["generationParams"])
+    assert has_legal_terms(stored.negative_prompt)  # the service built it
+    plan = platform.engine.plan(
+        GenerationRequest(
+            prompt=stored.prompt, negative_prompt=stored.negative_prompt, model=stored.model
+        )
+    )
+    assert plan.negative_prompt == stored.negative_prompt
+    # Not rebuilt: a complete negative keeps its own order and spelling (a rebuild would not).
+    own = ", ".join(["Grainy", "grainy", *reversed(LEGAL_SAFETY_TERMS)])
+    kept = platform.engine.plan(
+        GenerationRequest(prompt="a fox", negative_prompt=own, model=stored.model)
+    )
+    assert kept.negative_prompt == own
+    # The engine's guard of last resort still completes a request nobody built.
+    bare = platform.engine.plan(
+        GenerationRequest(prompt="a fox", negative_prompt="text", model=stored.model)
+    )
+    assert has_legal_terms(bare.negative_prompt) and bare.negative_prompt.startswith("text, ")
