@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
@@ -131,17 +132,26 @@ class HandlerRegistry:
         return sorted(self._handlers)
 
 
+class NoopParams(BaseModel):
+    """The ``params`` of a ``noop`` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(1, ge=0, le=100_000)
+    sleep_s: float = Field(0.0, ge=0.0, le=3600.0, description="Sleep before each step.")
+    fail: bool = Field(False, description="Raise InvalidInput after the last step.")
+
+
 def noop_handler(ctx: JobContext) -> dict[str, Any]:
     """A diagnostic kind: ``steps`` steps of ``sleep_s`` each; ``fail`` raises at the end.
 
     Used to smoke-test workers and to benchmark the job system without a model.
     """
-    steps = int(ctx.job.params.get("steps", 1))
-    sleep_s = float(ctx.job.params.get("sleep_s", 0.0))
-    for step in range(1, steps + 1):
-        if sleep_s:
-            time.sleep(sleep_s)
-        ctx.report(step, steps, f"step {step}")
-    if ctx.job.params.get("fail"):
+    params = NoopParams.model_validate(ctx.job.params)
+    for step in range(1, params.steps + 1):
+        if params.sleep_s:
+            time.sleep(params.sleep_s)
+        ctx.report(step, params.steps, f"step {step}")
+    if params.fail:
         raise InvalidInput("noop job asked to fail", field="params.fail")
-    return {"steps": steps, "attempt": ctx.job.attempts}
+    return {"steps": params.steps, "attempt": ctx.job.attempts}
