@@ -34,7 +34,7 @@ from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMClient, LLMRegistry
-from imajin.safety import build_negative_prompt, enforce
+from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage, StorageHealth
 from imajin.storage.temp import remove_leftovers
@@ -43,14 +43,16 @@ from imajin.store.database import Database
 from imajin.store.migrate import upgrade
 from imajin.studio.catalog import SetCatalog, shipped_sets_dir
 from imajin.studio.handler import StudioRenderer
+from imajin.studio.params import BATCH_ITEM_JOB, GENERATE_JOB
 from imajin.studio.repository import BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
-from imajin.studio.service import BATCH_ITEM_JOB, GENERATE_JOB, StudioService, check_defaults
+from imajin.studio.service import StudioService, check_defaults
 from imajin.training.handler import JOB_KIND as TRAINING_JOB
 from imajin.training.handler import make_training_handler
+from imajin.variations.params import JOB_KIND as VARIATION_JOB
 from imajin.variations.repository import VariationRepository
-from imajin.variations.service import JOB_KIND as VARIATION_JOB
 from imajin.variations.service import VariationService
+from imajin.variations.urls import VariationUrls
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
@@ -162,7 +164,11 @@ class Platform:
 
 
 def negative_prompt(style: str, given: str | None) -> str:
-    """Every negative prompt: the caller's (or the platform's) terms plus legal safety."""
+    """Every negative prompt: the caller's (or the platform's) terms plus legal safety.
+
+    Built once, by the service that queues the request; the engine only completes
+    one that lacks a legal term (:func:`imajin.safety.complete_negative_prompt`).
+    """
     return build_negative_prompt(style, override=given)
 
 
@@ -190,7 +196,8 @@ def build_engine(settings: Settings, *, registry: ModelRegistry | None = None) -
     return engine_from(
         settings.engine,
         data_dir=settings.data_dir,
-        negative_prompt_builder=negative_prompt,
+        # Guards of last resort: the services check and build at submit time already.
+        negative_prompt_builder=complete_negative_prompt,
         prompt_guard=check_prompt,
         registry=registry or build_models(settings),
     )
@@ -229,23 +236,22 @@ def register_handlers(platform: Platform) -> None:
 
     handlers = platform.handlers
     handlers.register("noop", noop_handler)
-    handlers.register(
-        VARIATION_JOB,
-        VariationRenderer(
-            repository=platform.variations.repository,
-            service=platform.variations,
-            engine=lambda: platform.engine,
-            images=platform.images,
-            imaging=platform.settings.imaging,
-        ),
+    variations = VariationRenderer(
+        repository=platform.variations.repository,
+        models=platform.models,
+        engine=lambda: platform.engine,
+        images=platform.images,
+        urls=platform.variations.urls,
+        imaging=platform.settings.imaging,
     )
+    handlers.register(VARIATION_JOB, variations, settle=variations.settle)
     studio = StudioRenderer(
         engine=lambda: platform.engine,
         outputs=platform.studio.outputs,
         thumbnail_px=platform.settings.studio.thumbnail_px,
     )
     handlers.register(BATCH_ITEM_JOB, studio.batch_item)
-    handlers.register(GENERATE_JOB, studio.generate)
+    handlers.register(GENERATE_JOB, studio.generate, settle=studio.settle_generate)
     handlers.register(
         TRAINING_JOB,
         make_training_handler(
@@ -281,7 +287,7 @@ def build_platform(
     metrics = CollectorRegistry()
 
     handlers = HandlerRegistry()
-    repository = JobRepository(database)
+    repository = JobRepository(database, settle=handlers.settle)
     heartbeats = Heartbeats(repository, interval_s=settings.jobs.heartbeat_interval_s)
     runner = JobRunner(repository, handlers, heartbeats)
     jobs = JobService(
@@ -312,6 +318,7 @@ def build_platform(
         settings=settings.variations,
         negative_prompt=negative_prompt,
         check_prompt=check_prompt,
+        urls=VariationUrls(settings.variations.public_base_url),
     )
     studio = _studio(settings, database=database, jobs=jobs, storage=storage, models=models)
     # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).

@@ -37,6 +37,7 @@ from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
 from imajin.studio.errors import StudioInvalidInput, StudioNotFound
 from imajin.studio.outputs import release_folder, reserve_folder, stamp
+from imajin.studio.params import BATCH_ITEM_JOB, GENERATE_JOB, BatchItemParams, GenerateParams
 from imajin.studio.repository import Batch, BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
 from imajin.studio.schemas import (
@@ -59,8 +60,7 @@ from imajin.studio.views import (
     set_summary,
 )
 
-BATCH_ITEM_JOB = "batch_item"
-GENERATE_JOB = "generate"
+__all__ = ["BATCH_ITEM_JOB", "GENERATE_JOB", "StudioService", "check_defaults", "resolve_model"]
 
 PromptCheck = Callable[[str, str], None]
 """(text, field) → None, or raises PolicyViolation (the safety layer's hard block)."""
@@ -159,17 +159,17 @@ class StudioService:
         specs = [
             self._job(
                 BATCH_ITEM_JOB,
-                {
-                    "batchId": batch.id,
-                    "setName": card_set.name,
-                    "userTheme": theme,
-                    "index": row.index,
-                    "item": row.item,
-                    "values": dict(row.values),
-                    "output": f"{folder}/{timestamp}_{row.slug}.{defaults.image_format}",
-                    "quality": defaults.webp_quality,
-                    "request": request.model_dump(mode="json", exclude_none=True),
-                },
+                BatchItemParams(
+                    batch_id=batch.id,
+                    set_name=card_set.name,
+                    user_theme=theme,
+                    index=row.index,
+                    item=row.item,
+                    values=dict(row.values),
+                    output=f"{folder}/{timestamp}_{row.slug}.{defaults.image_format}",
+                    quality=defaults.webp_quality,
+                    request=request,
+                ),
                 spec=spec,
                 priority=body.priority,
                 group_id=batch.id,
@@ -251,13 +251,13 @@ class StudioService:
         request = self._resolve_loras(_request(filled))
         timestamp = stamp(utcnow())
         folder = reserve_folder(self.outputs, "single", timestamp)
-        params = {
-            "outputDir": folder,
-            "stamp": timestamp,
-            "format": defaults.image_format,
-            "quality": defaults.webp_quality,
-            "request": request.model_dump(mode="json", exclude_none=True),
-        }
+        params = GenerateParams(
+            output_dir=folder,
+            stamp=timestamp,
+            format=defaults.image_format,
+            quality=defaults.webp_quality,
+            request=request,
+        )
         try:
             return self._jobs.submit(self._job(GENERATE_JOB, params, spec=spec))
         except BaseException:
@@ -357,7 +357,7 @@ class StudioService:
     def _job(
         self,
         kind: str,
-        params: dict[str, Any],
+        params: BatchItemParams | GenerateParams,
         *,
         spec: ModelSpec,
         priority: int = 0,
@@ -367,7 +367,7 @@ class StudioService:
         route = "".join(c if c.isalnum() or c in "._-" else "_" for c in spec.id)[:128]
         return JobSpec(
             kind=kind,
-            params=params,
+            params=params.stored(),
             queue=self.settings.queue,
             route=route or "default",
             priority=priority,

@@ -24,6 +24,7 @@ from imajin.storage.base import FileStorage
 from imajin.store.tables import utcnow
 from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
+from imajin.variations.params import JOB_KIND, QUEUE, VariationJobParams
 from imajin.variations.repository import Variation, VariationRepository
 from imajin.variations.schemas import (
     DerivativePublic,
@@ -33,9 +34,9 @@ from imajin.variations.schemas import (
     VariationPublic,
     VariationStatus,
 )
+from imajin.variations.urls import VariationUrls, version
 
-JOB_KIND = "variation"
-QUEUE = "variations"
+__all__ = ["JOB_KIND", "QUEUE", "VariationService", "version"]
 
 NegativePrompt = Callable[[str, str | None], str]
 """(model style, the caller's negative prompt or None) → the negative prompt to use."""
@@ -66,8 +67,10 @@ class VariationService:
         settings: VariationsSettings,
         negative_prompt: NegativePrompt,
         check_prompt: PromptCheck,
+        urls: VariationUrls | None = None,
     ) -> None:
         self.repository = repository
+        self.urls = urls or VariationUrls(settings.public_base_url)
         self._jobs = jobs
         self._models = models
         self._images = images
@@ -101,7 +104,7 @@ class VariationService:
             seed=generation.seed if generation.seed is not None else _random_seed(),
             inference_steps=generation.inference_steps or spec.steps,
             guidance_scale=generation.guidance_scale or max(spec.guidance, 1.0),
-        ).model_dump(by_alias=True)
+        ).model_dump(by_alias=True)  # stored camelCase, as the API shows it
         variation_id = uuid.uuid4().hex
 
         def write(session: Session, jobs: list[Job]) -> None:
@@ -138,9 +141,10 @@ class VariationService:
                 "it to finish or delete it.",
                 field="status",
             )
-        params = dict(variation.generation_params)
+        generation = GenerationParams.model_validate(variation.generation_params)
         if new_seed:
-            params["seed"] = _random_seed()
+            generation = generation.model_copy(update={"seed": _random_seed()})
+        params = generation.model_dump(by_alias=True)
 
         def write(session: Session, jobs: list[Job]) -> None:
             self.repository.requeue(session, variation.id, params=params, job_id=jobs[0].id)
@@ -152,7 +156,7 @@ class VariationService:
                 subject=variation.id,
             )
 
-        self._jobs.submit(self._job(variation.id, params["model"]), with_jobs=write)
+        self._jobs.submit(self._job(variation.id, generation.model), with_jobs=write)
         return self.repository.get(variation.id)
 
     def delete(self, variation_id: str) -> None:
@@ -231,10 +235,7 @@ class VariationService:
         )
 
     def public_url(self, variation_name: str, derivative_name: str, content_hash: str) -> str:
-        # The version is the content: a regenerate that changes pixels changes the URL,
-        # so a CDN may cache each URL forever.
-        base = self._settings.public_base_url.rstrip("/")
-        return f"{base}/api/images/{variation_name}/{derivative_name}?v={version(content_hash)}"
+        return self.urls.public_url(variation_name, derivative_name, content_hash)
 
     @staticmethod
     def _job(variation_id: str, model_id: str) -> JobSpec:
@@ -242,15 +243,10 @@ class VariationService:
         route = "".join(c if c.isalnum() or c in "._-" else "_" for c in model_id)[:128]
         return JobSpec(
             kind=JOB_KIND,
-            params={"variationId": variation_id},
+            params=VariationJobParams(variation_id=variation_id).model_dump(),
             queue=QUEUE,
             route=route or "default",
         )
-
-
-def version(content_hash: str) -> str:
-    """The ``?v=`` of a derivative URL."""
-    return content_hash[:16]
 
 
 def _random_seed() -> int:
