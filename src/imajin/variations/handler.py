@@ -124,7 +124,7 @@ class VariationRenderer:
     ) -> Image.Image:
         params = variation.generation_params
         engine = self._engine()
-        spec = engine.registry.resolve(params["model"])
+        spec = engine.registry.resolve(params["model"], allow_paths=True)
         plan = plan_generation(family, native=spec.native)
         steps = int(params["inferenceSteps"])
         total = steps * len(variation.families)

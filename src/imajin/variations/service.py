@@ -63,8 +63,13 @@ class VariationService:
         self._negative_prompt = negative_prompt
         self._check_prompt = check_prompt
 
-    def create(self, body: VariationCreate) -> Variation:
+    def create(self, body: VariationCreate, *, allow_paths: bool = False) -> Variation:
         """Validate, store and queue a variation (one transaction with its job and event).
+
+        Args:
+            body: The request.
+            allow_paths: Whether ``generation.model`` may be a local path (the CLI);
+                over HTTP only a style or a model id (SPEC §2.1).
 
         Raises:
             PolicyViolation: the prompt is hard-blocked (422).
@@ -75,7 +80,7 @@ class VariationService:
         generation = body.generation
         self._check_prompt(generation.prompt, "generation.prompt")
         try:
-            spec = self._models.resolve(generation.model)
+            spec = self._models.resolve(generation.model, allow_paths=allow_paths)
         except NotFound as exc:
             raise UnknownVariationModel(exc.message, field="generation.model") from None
         if self.repository.name_taken(body.name):
