@@ -33,6 +33,7 @@ from imajin.errors import NotFound
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
+from imajin.storage.url_signing import Sign, UrlSigner
 from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
 from imajin.studio.errors import StudioInvalidInput, StudioNotFound
@@ -63,6 +64,7 @@ class StudioService:
         settings: The ``studio:`` section.
         check_prompt: The safety layer's hard block.
         lora_dirs: Folders searched for LoRA ids and relative LoRA paths (as the engine does).
+        url_signer: Signs output URLs while auth is on (SPEC §3.2).
     """
 
     def __init__(
@@ -77,8 +79,10 @@ class StudioService:
         settings: StudioSettings,
         check_prompt: PromptCheck,
         lora_dirs: Sequence[Path],
+        url_signer: UrlSigner,
     ) -> None:
         self.sets = sets
+        self.url_signer = url_signer
         self.config = config
         self.batches = batches
         self.outputs = outputs
@@ -268,6 +272,10 @@ class StudioService:
                 )
             loras.append(LoraRequest(path=str(found), weight=lora.weight))
         return request.model_copy(update={"loras": loras})
+
+    def url_signing(self) -> Sign:
+        """Signs output URLs for one response (unchanged while auth is off)."""
+        return self.url_signer.signing()
 
     # -- defaults and themes -----------------------------------------------------------
 

@@ -19,6 +19,7 @@ from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
+from imajin.storage.url_signing import Sign, UrlSigner
 from imajin.store.tables import utcnow
 from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
@@ -42,7 +43,10 @@ PromptCheck = Callable[[str, str], None]
 
 
 class VariationService:
-    """The S3 variations service. Rendering happens in the ``variation`` job handler."""
+    """The S3 variations service. Rendering happens in the ``variation`` job handler.
+
+    ``url_signer`` signs every image URL it hands out while auth is on (SPEC §3.2).
+    """
 
     def __init__(
         self,
@@ -54,8 +58,10 @@ class VariationService:
         settings: VariationsSettings,
         negative_prompt: NegativePrompt,
         check_prompt: PromptCheck,
+        url_signer: UrlSigner,
     ) -> None:
         self.repository = repository
+        self._url_signer = url_signer
         self._jobs = jobs
         self._models = models
         self._images = images
@@ -161,12 +167,14 @@ class VariationService:
         self._images.delete_tree(variation.name)
 
     def public(self, variation: Variation) -> VariationPublic:
-        """The API view: derivatives with versioned, CDN-cacheable URLs."""
+        """The API view: derivatives with versioned, CDN-cacheable (and, with auth on,
+        signed) URLs."""
+        sign = self._url_signer.signing()
         derivatives = [
             DerivativePublic(
                 derivative_name=d.name,
                 family=d.family,
-                public_url=self.public_url(variation.name, d.name, d.content_hash),
+                public_url=self.public_url(variation.name, d.name, d.content_hash, sign=sign),
                 width=d.width,
                 height=d.height,
                 file_size=d.bytes,
@@ -189,11 +197,22 @@ class VariationService:
             completed_at=variation.completed_at,
         )
 
-    def public_url(self, variation_name: str, derivative_name: str, content_hash: str) -> str:
+    def public_url(
+        self,
+        variation_name: str,
+        derivative_name: str,
+        content_hash: str,
+        *,
+        sign: Sign | None = None,
+    ) -> str:
+        """A derivative's URL; ``sign`` from ``url_signer.signing()`` (asked for when absent)."""
         # The version is the content: a regenerate that changes pixels changes the URL,
         # so a CDN may cache each URL forever.
+        sign = sign or self._url_signer.signing()
         base = self._settings.public_base_url.rstrip("/")
-        return f"{base}/api/images/{variation_name}/{derivative_name}?v={version(content_hash)}"
+        # Signed before the base is put in front: the server checks the path it is asked for.
+        path = sign(f"/api/images/{variation_name}/{derivative_name}?v={version(content_hash)}")
+        return f"{base}{path}"
 
     @staticmethod
     def _job(variation_id: str, model_id: str) -> JobSpec:

@@ -14,6 +14,7 @@ from imajin.api.deps import Offset, PlatformDep
 from imajin.events.models import Event, JobEvent
 from imajin.events.sse import stream_events
 from imajin.jobs.models import Job, JobError, JobProgress, JobStatus
+from imajin.storage.url_signing import Sign, sign_urls
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -48,8 +49,12 @@ class JobPublic(BaseModel):
     finished_at: datetime | None = Field(serialization_alias="finishedAt")
 
     @classmethod
-    def of(cls, job: Job) -> JobPublic:
-        return cls.model_validate(job.model_dump())
+    def of(cls, job: Job, *, sign: Sign) -> JobPublic:
+        """The API view; image URLs in the result signed by ``sign`` (SPEC §3.2)."""
+        public = cls.model_validate(job.model_dump())
+        if public.result is not None:
+            public.result = sign_urls(public.result, sign)
+        return public
 
 
 @router.get(
@@ -70,12 +75,14 @@ def list_jobs(
     jobs, total = platform.jobs.repository.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
     )
-    return Page(items=[JobPublic.of(job) for job in jobs], total=total, limit=limit, offset=offset)
+    sign = platform.url_signer.signing()
+    items = [JobPublic.of(job, sign=sign) for job in jobs]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
 def get_job(job_id: str, platform: PlatformDep) -> JobPublic:
-    return JobPublic.of(platform.jobs.get(job_id))
+    return JobPublic.of(platform.jobs.get(job_id), sign=platform.url_signer.signing())
 
 
 @router.delete(
@@ -85,7 +92,7 @@ def get_job(job_id: str, platform: PlatformDep) -> JobPublic:
     summary="Cancel a job (queued: at once; running: between steps)",
 )
 def cancel_job(job_id: str, platform: PlatformDep) -> JobPublic:
-    return JobPublic.of(platform.jobs.cancel(job_id))
+    return JobPublic.of(platform.jobs.cancel(job_id), sign=platform.url_signer.signing())
 
 
 @router.get(

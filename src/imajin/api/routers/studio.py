@@ -12,10 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
-from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess
+from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import Offset, PlatformDep
 from imajin.errors import NotFound
 from imajin.jobs.models import Job
+from imajin.storage.url_signing import Sign
 from imajin.studio.outputs import output_url
 from imajin.studio.repository import Batch, batch_status
 from imajin.studio.schemas import (
@@ -113,7 +114,8 @@ def list_batches(
     batches, total = repository.page(limit=limit, offset=offset)
     ids = [batch.id for batch in batches]
     counts = repository.status_counts(ids)
-    thumbnails = repository.thumbnails(ids)
+    sign = platform.studio.url_signing()  # image URLs are signed while auth is on
+    thumbnails = {key: sign(url) for key, url in repository.thumbnails(ids).items()}
     items = [_batch_summary(b, counts[b.id], thumbnails.get(b.id)) for b in batches]
     return BatchPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -123,7 +125,8 @@ def get_batch(batch_id: str, platform: PlatformDep) -> BatchDetail:
     repository = platform.studio.batches
     batch = repository.get(batch_id)
     jobs = repository.jobs(batch_id)
-    items = [_batch_item(job) for job in jobs]
+    sign = platform.studio.url_signing()  # image URLs are signed while auth is on
+    items = [_batch_item(job, sign) for job in jobs]
     first = next((item.thumbnail_url for item in items if item.thumbnail_url), None)
     summary = _batch_summary(batch, repository.status_counts([batch_id])[batch_id], first)
     return BatchDetail(**summary.model_dump(), items=items)
@@ -132,7 +135,7 @@ def get_batch(batch_id: str, platform: PlatformDep) -> BatchDetail:
 @router.get(
     "/outputs/{path:path}",
     response_class=FileResponse,
-    dependencies=[ReadAccess],
+    dependencies=[SignedReadAccess],
     summary="A studio output file (image or sidecar), confined to the outputs root",
 )
 def serve_output(path: str, platform: PlatformDep) -> FileResponse:
@@ -196,13 +199,13 @@ def _batch_summary(batch: Batch, counter: Counter[str], thumbnail: str | None) -
     )
 
 
-def _batch_item(job: Job) -> BatchItem:
+def _batch_item(job: Job, sign: Sign) -> BatchItem:
     result = job.result or {}
     succeeded = job.status == "succeeded"
 
     def url(key: str) -> str | None:
         name = result.get(key)
-        return output_url(str(name)) if succeeded and name else None
+        return sign(output_url(str(name))) if succeeded and name else None
 
     return BatchItem(
         job_id=job.id,
