@@ -26,8 +26,11 @@ from imajin.config.settings import Scope
 from imajin.imaging.files import StoredImage
 from imajin.jobs.models import JobSpec, JobStatus
 from imajin.store.migrate import upgrade
+from imajin.studio.outputs import StoredOutput
+from imajin.studio.schemas import BatchCreate
 from imajin.variations.schemas import VariationCreate
 from imajin.wiring import Platform, build_platform
+from tests.studio.conftest import MINI_CSV, MINI_YAML, write_set
 
 
 @dataclass
@@ -190,3 +193,25 @@ def test_the_secret_is_private_and_rotating_it_revokes_every_url(served: Served)
     assert served.client.get(url).status_code == 401  # the running server sees the new one
     fresh = _public_url(served)
     assert fresh != url and served.client.get(fresh).status_code == 200
+
+
+def test_batch_thumbnails_and_items_are_signed(served: Served) -> None:
+    platform = served.platform
+    write_set(platform.settings.layout.sets, "mini", MINI_YAML, MINI_CSV)
+    created = platform.studio.create_batch(BatchCreate(set_name="mini", seed=1))
+    first = created.job_ids[0]
+    image = f"{created.output_dir}/1_first.png"
+    thumbnail = f"{created.output_dir}/thumbs/1_first.webp"
+    platform.studio.outputs.write_bytes(image, b"\x89PNG fake")
+    platform.studio.outputs.write_bytes(thumbnail, _webp())
+    result = StoredOutput(image=image, sidecar=image + ".json", thumbnail=thumbnail).as_result()
+    assert platform.jobs.repository.claim(first, "w") is not None
+    platform.jobs.repository.finish(first, "w", status=JobStatus.SUCCEEDED, result=result)
+
+    headers = {"Authorization": f"Bearer {served.key}"}
+    listed = served.client.get("/api/batches", headers=headers).json()["items"][0]
+    detail = served.client.get(f"/api/batches/{created.batch_id}", headers=headers).json()
+    item = next(i for i in detail["items"] if i["job_id"] == first)
+    for url in (listed["thumbnail_url"], detail["thumbnail_url"], item["image_url"]):
+        assert "sig=" in url
+        assert served.client.get(url).status_code == 200  # no key
