@@ -85,8 +85,13 @@ def _post_gateway(client: TestClient, model: str) -> Any:
     return client.post("/v1/imagegen", json={"prompt": "a lighthouse", "model": model})
 
 
+def _put_config(client: TestClient, model: str) -> Any:
+    return client.put("/api/config", json={"model": model})
+
+
 ENDPOINTS = {
     "POST /api/generate": _post_studio,
+    "PUT /api/config": _put_config,
     "POST /api/images/variations": _post_variation,
     "POST /v1/imagegen": _post_gateway,
 }
