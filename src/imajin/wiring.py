@@ -38,6 +38,7 @@ from imajin.safety import build_negative_prompt, complete_negative_prompt, enfor
 from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage, StorageHealth
 from imajin.storage.temp import remove_leftovers
+from imajin.storage.url_signing import UrlSigner
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
 from imajin.store.migrate import upgrade
@@ -103,6 +104,7 @@ class Platform:
     storage: FileStorage
     images: FileStorage
     api_keys: ApiKeyRepository
+    url_signer: UrlSigner
     models: ModelRegistry
     handlers: HandlerRegistry
     heartbeats: Heartbeats
@@ -255,7 +257,8 @@ def register_handlers(platform: Platform) -> None:
     handlers.register(
         TRAINING_JOB,
         make_training_handler(
-            resolve_model=platform.models.resolve,
+            # Training jobs come from the CLI (no HTTP route submits them): paths allowed.
+            resolve_model=lambda model: platform.models.resolve(model, allow_paths=True),
             data_root=platform.settings.layout.training,
             # Straight into the LoRA folder: a trained LoRA is usable by id at once.
             output_root=platform.settings.layout.loras,
@@ -310,6 +313,9 @@ def build_platform(
 
     images = LocalFileStorage(settings.layout.images)
     models = build_models(settings)
+    api_keys = ApiKeyRepository(database, configured=settings.auth.keys)
+    # Image URLs are signed whenever auth is on (SPEC §3.2).
+    url_signer = UrlSigner(settings.layout.url_secret, active=api_keys.auth_required)
     variations = VariationService(
         repository=VariationRepository(database),
         jobs=jobs,
@@ -318,9 +324,16 @@ def build_platform(
         settings=settings.variations,
         negative_prompt=negative_prompt,
         check_prompt=check_prompt,
-        urls=VariationUrls(settings.variations.public_base_url),
+        urls=VariationUrls(settings.variations.public_base_url, signer=url_signer),
     )
-    studio = _studio(settings, database=database, jobs=jobs, storage=storage, models=models)
+    studio = _studio(
+        settings,
+        database=database,
+        jobs=jobs,
+        storage=storage,
+        models=models,
+        url_signer=url_signer,
+    )
     # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).
     llm = build_llm(settings)
     platform = Platform(
@@ -328,7 +341,8 @@ def build_platform(
         database=database,
         storage=storage,
         images=images,
-        api_keys=ApiKeyRepository(database, configured=settings.auth.keys),
+        api_keys=api_keys,
+        url_signer=url_signer,
         models=models,
         handlers=handlers,
         heartbeats=heartbeats,
@@ -377,6 +391,7 @@ def _studio(
     jobs: JobService,
     storage: FileStorage,
     models: ModelRegistry,
+    url_signer: UrlSigner,
 ) -> StudioService:
     layout = settings.layout
     lora_dirs = layout.lora_dirs(settings.engine.lora_dirs)
@@ -398,6 +413,7 @@ def _studio(
         settings=settings.studio,
         check_prompt=check_prompt,
         lora_dirs=lora_dirs,
+        url_signer=url_signer,
     )
 
 

@@ -18,6 +18,7 @@ from imajin.config.settings import Settings
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
 from imajin.jobs.service import JobService
+from imajin.storage.url_signing import Sign
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.studio.service import StudioService
 from imajin.variations.service import VariationService
@@ -82,6 +83,11 @@ def get_engine(platform: PlatformDep) -> ModelCatalog:
     return platform.engine  # built on first use
 
 
+def get_url_sign(platform: PlatformDep) -> Sign:
+    """Signs image URLs while auth is on (SPEC §3.2); asked once per response."""
+    return platform.url_signer.signing()
+
+
 def check_health(platform: PlatformDep) -> PlatformHealth:
     return platform.health()
 
@@ -97,6 +103,7 @@ MetricsDep = Annotated[CollectorRegistry, Depends(get_metrics)]
 ApiKeysDep = Annotated[ApiKeyRepository, Depends(get_api_keys)]
 EngineDep = Annotated[ModelCatalog, Depends(get_engine)]
 HealthDep = Annotated[PlatformHealth, Depends(check_health)]
+SignDep = Annotated[Sign, Depends(get_url_sign)]
 """The platform's health, checked once per request (database ping, storage, LLM)."""
 
 

@@ -159,8 +159,10 @@ class PipelineCatalog:
         pipelines = self.all()
         if pipeline_id not in pipelines:
             raise PipelineNotFound(
+                # Over HTTP: name the setting, never the server's folder.
                 f"No pipeline {pipeline_id!r}; available: {', '.join(pipelines)}. Operators add "
-                f"pipeline files to {self.operator_dir}.",
+                "pipeline files to the folder `assistant.pipelines_dir` names "
+                "(default <data_dir>/pipelines).",
                 field="pipelineId",
             )
         return pipelines[pipeline_id]

@@ -61,7 +61,7 @@ def create(  # noqa: PLR0917  # Typer maps each option to a parameter
         )
         if wait:
             platform.start()  # local workers in this process (or Celery workers elsewhere)
-        variation = platform.variations.create(body)
+        variation = platform.variations.create(body, allow_paths=True)
         typer.echo(f"Queued variation {variation.name} ({variation.id}).", err=True)
         if wait:
             variation = _watch(platform, variation)

@@ -142,7 +142,7 @@ class GatewayRenderer:
         """Hard block (raises), then the policy's constraints: in the negative prompt,
         or in the positive prompt for a model that ignores negatives (guidance ≤ 1)."""
         outcome = apply_endpoint_policy(text, params.policy, field=field)
-        spec = self._models.resolve(params.model)
+        spec = self._models.resolve(params.model, allow_paths=True)
         given = params.negative_prompt if isinstance(params, ImagegenParams) else None
         ignores_negative = spec.guidance <= 1.0 and not (
             isinstance(params, ImagegenParams) and (params.guidance or 0) > 1

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from imajin.config.studio import StudioDefaults, StudioSettings
+from imajin.engine.confined import confined_lora, shown
 from imajin.engine.families import FAMILIES
 from imajin.engine.registry import ModelRegistry
 from imajin.engine.request import (
@@ -33,6 +34,7 @@ from imajin.errors import NotFound
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
+from imajin.storage.url_signing import Sign, UrlSigner
 from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
 from imajin.studio.errors import StudioInvalidInput, StudioNotFound
@@ -87,6 +89,7 @@ class StudioService:
         settings: The ``studio:`` section.
         check_prompt: The safety layer's hard block.
         lora_dirs: Folders searched for LoRA ids and relative LoRA paths (as the engine does).
+        url_signer: Signs output URLs while auth is on (SPEC §3.2).
     """
 
     def __init__(
@@ -101,8 +104,10 @@ class StudioService:
         settings: StudioSettings,
         check_prompt: PromptCheck,
         lora_dirs: Sequence[Path],
+        url_signer: UrlSigner,
     ) -> None:
         self.sets = sets
+        self.url_signer = url_signer
         self.config = config
         self.batches = batches
         self.outputs = outputs
@@ -136,7 +141,8 @@ class StudioService:
         if theme:
             self._check_prompt(theme, "user_theme")
         defaults = self.config.current()
-        spec = self._model(card_set.entry.model or defaults.model)
+        # Set files and defaults are the operator's: they may name local paths.
+        spec = self._model(card_set.entry.model or defaults.model, allow_paths=True)
         seed = body.seed if body.seed is not None else secrets.randbelow(MAX_SEED + 1)
         requests = [
             self._row_request(card_set, row, theme=theme, spec=spec, defaults=defaults, seed=seed)
@@ -229,8 +235,14 @@ class StudioService:
 
     # -- single generations ------------------------------------------------------------
 
-    def generate(self, body: GenerationRequest) -> Job:
+    def generate(self, body: GenerationRequest, *, allow_paths: bool = False) -> Job:
         """Queue a ``generate`` job; fields the request leaves out take the studio defaults.
+
+        Args:
+            body: The request.
+            allow_paths: Whether the request may name a local model path or a LoRA
+                file anywhere. False (the default) for HTTP: a model id or style, and
+                LoRAs inside the LoRA folders only (SPEC §2.1).
 
         Raises:
             PolicyViolation: The prompt is hard-blocked (422).
@@ -240,7 +252,10 @@ class StudioService:
         self._check_prompt(body.prompt, "prompt")
         given = body.model_dump(exclude_unset=True)
         defaults = self.config.current()
-        spec = self._model(given.get("model", defaults.model))
+        if "model" in given:
+            spec = self._model(given["model"], allow_paths=allow_paths)
+        else:
+            spec = self._model(defaults.model, allow_paths=True)
         filled = {
             "steps": defaults.steps,
             "guidance": defaults.guidance,
@@ -248,7 +263,7 @@ class StudioService:
             **{key: value for key, value in given.items() if value is not None},
             "model": spec.id,
         }
-        request = self._resolve_loras(_request(filled))
+        request = self._resolve_loras(_request(filled), allow_paths=allow_paths)
         timestamp = stamp(utcnow())
         folder = reserve_folder(self.outputs, "single", timestamp)
         params = GenerateParams(
@@ -264,16 +279,21 @@ class StudioService:
             release_folder(self.outputs, folder)
             raise
 
-    def _resolve_loras(self, request: GenerationRequest) -> GenerationRequest:
+    def _resolve_loras(self, request: GenerationRequest, *, allow_paths: bool) -> GenerationRequest:
         """Each LoRA as an absolute file path; the engine checks its architecture at run time."""
         loras = []
         for index, lora in enumerate(request.loras):
-            found = find_lora_file(lora, base=Path.cwd(), lora_dirs=self._lora_dirs)
+            field = f"loras[{index}].{'path' if lora.path is not None else 'id'}"
+            if allow_paths:
+                found = find_lora_file(lora, base=Path.cwd(), lora_dirs=self._lora_dirs)
+            else:
+                found = confined_lora(lora, lora_dirs=self._lora_dirs)
             if found is None:
-                field = f"loras[{index}].{'path' if lora.path is not None else 'id'}"
-                folders = ", ".join(str(d) for d in self._lora_dirs)
+                # Over HTTP: one answer for missing and not allowed, naming no folder.
                 raise StudioNotFound(
-                    f"{field}: no LoRA {lora.reference!r} (looked in {folders})", field=field
+                    f"{field}: no LoRA {shown(lora.reference)} in the LoRA folders; name one by "
+                    "id or by its .safetensors file name there",
+                    field=field,
                 )
             loras.append(LoraRequest(path=str(found), weight=lora.weight))
         return request.model_copy(update={"loras": loras})
@@ -298,7 +318,9 @@ class StudioService:
         batches, total = self.batches.page(limit=limit, offset=offset)
         ids = [batch.id for batch in batches]
         counts = self._jobs.status_counts(ids)
-        thumbnails = first_thumbnails(self._jobs.in_groups(ids, status=JobStatus.SUCCEEDED))
+        sign = self.url_signing()  # image URLs are signed while auth is on
+        succeeded = self._jobs.in_groups(ids, status=JobStatus.SUCCEEDED)
+        thumbnails = {key: sign(url) for key, url in first_thumbnails(succeeded).items()}
         items = [batch_summary(b, counts[b.id], thumbnails.get(b.id)) for b in batches]
         return BatchPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -309,7 +331,8 @@ class StudioService:
             NotFound: No such batch (404).
         """
         batch = self.batches.get(batch_id)
-        items = [batch_item(job) for job in self.batch_jobs(batch_id)]
+        sign = self.url_signing()  # image URLs are signed while auth is on
+        items = [batch_item(job, sign) for job in self.batch_jobs(batch_id)]
         first = next((item.thumbnail_url for item in items if item.thumbnail_url), None)
         summary = batch_summary(batch, self.batch_counts(batch_id), first)
         return BatchDetail(**summary.model_dump(), items=items)
@@ -339,9 +362,22 @@ class StudioService:
         """The studio defaults in force."""
         return StudioConfigPublic.model_validate(self.config.current().model_dump())
 
+    def url_signing(self) -> Sign:
+        """Signs output URLs for one response (unchanged while auth is off)."""
+        return self.url_signer.signing()
+
     # -- defaults and themes -----------------------------------------------------------
 
     def update_config(self, changes: Mapping[str, Any]) -> StudioDefaults:
+        """Apply an admin's edit of the defaults (``PUT /api/config``).
+
+        Raises:
+            InvalidInput: naming the field at fault; a ``model`` that is not a style
+                or id is unknown, as in any other request (SPEC §2.1).
+        """
+        model = changes.get("model")
+        if isinstance(model, str):
+            self._model(model, allow_paths=False)
         return self.config.update(changes)
 
     def random_theme(self) -> str:
@@ -351,8 +387,8 @@ class StudioService:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _model(self, model: str) -> ModelSpec:
-        return resolve_model(self._models, model)
+    def _model(self, model: str, *, allow_paths: bool) -> ModelSpec:
+        return resolve_model(self._models, model, allow_paths=allow_paths)
 
     def _job(
         self,
@@ -375,10 +411,14 @@ class StudioService:
         )
 
 
-def resolve_model(models: ModelRegistry, model: str) -> ModelSpec:
-    """The model a studio value names (style, id or local path); unknown → InvalidInput."""
+def resolve_model(models: ModelRegistry, model: str, *, allow_paths: bool = True) -> ModelSpec:
+    """The model a studio value names (style, id or, with ``allow_paths``, a local path).
+
+    Raises:
+        InvalidInput: Unknown model (the same error for a path when paths are not allowed).
+    """
     try:
-        return models.resolve(model)
+        return models.resolve(model, allow_paths=allow_paths)
     except NotFound as exc:
         raise StudioInvalidInput(exc.message, field="model") from None
 

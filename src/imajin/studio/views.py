@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from imajin.jobs.models import Job
+from imajin.storage.url_signing import Sign
 from imajin.studio.outputs import output_url
 from imajin.studio.repository import Batch, batch_status
 from imajin.studio.schemas import (
@@ -77,14 +78,15 @@ def batch_summary(batch: Batch, counts: Counter[str], thumbnail: str | None) -> 
     )
 
 
-def batch_item(job: Job) -> BatchItem:
-    """One row of a batch, as its job says; file URLs only once it succeeded."""
+def batch_item(job: Job, sign: Sign) -> BatchItem:
+    """One row of a batch, as its job says; file URLs (signed by ``sign``) only once it
+    succeeded."""
     result = job.result or {}
     succeeded = job.status == "succeeded"
 
     def url(key: str) -> str | None:
         name = result.get(key)
-        return output_url(str(name)) if succeeded and name else None
+        return sign(output_url(str(name))) if succeeded and name else None
 
     return BatchItem(
         job_id=job.id,

@@ -89,7 +89,7 @@ class VariationRenderer:
         params = VariationJobParams.model_validate(ctx.job.params)
         variation = self._repository.get(params.variation_id)
         generation = GenerationParams.model_validate(variation.generation_params)
-        spec = self._models.resolve(generation.model)
+        spec = self._models.resolve(generation.model, allow_paths=True)
         run = _Run(ctx=ctx, variation=variation, generation=generation, native=spec.native)
         self._repository.change(
             variation.id,

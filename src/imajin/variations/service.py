@@ -21,6 +21,7 @@ from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
+from imajin.storage.url_signing import Sign
 from imajin.store.tables import utcnow
 from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
@@ -55,7 +56,10 @@ class ServedImage:
 
 
 class VariationService:
-    """The S3 variations service. Rendering happens in the ``variation`` job handler."""
+    """The S3 variations service. Rendering happens in the ``variation`` job handler.
+
+    ``urls`` signs every image URL it hands out while auth is on (SPEC §3.2).
+    """
 
     def __init__(
         self,
@@ -78,8 +82,13 @@ class VariationService:
         self._negative_prompt = negative_prompt
         self._check_prompt = check_prompt
 
-    def create(self, body: VariationCreate) -> Variation:
+    def create(self, body: VariationCreate, *, allow_paths: bool = False) -> Variation:
         """Validate, store and queue a variation (one transaction with its job and event).
+
+        Args:
+            body: The request.
+            allow_paths: Whether ``generation.model`` may be a local path (the CLI);
+                over HTTP only a style or a model id (SPEC §2.1).
 
         Raises:
             PolicyViolation: the prompt is hard-blocked (422).
@@ -90,7 +99,7 @@ class VariationService:
         generation = body.generation
         self._check_prompt(generation.prompt, "generation.prompt")
         try:
-            spec = self._models.resolve(generation.model)
+            spec = self._models.resolve(generation.model, allow_paths=allow_paths)
         except NotFound as exc:
             raise UnknownVariationModel(exc.message, field="generation.model") from None
         if self.repository.name_taken(body.name):
@@ -206,12 +215,14 @@ class VariationService:
         return ServedImage(path=path, etag=f'"{derivative.content_hash}"', cache_control=cache)
 
     def public(self, variation: Variation) -> VariationPublic:
-        """The API view: derivatives with versioned, CDN-cacheable URLs."""
+        """The API view: derivatives with versioned, CDN-cacheable (and, with auth on,
+        signed) URLs."""
+        sign = self.urls.signing()
         derivatives = [
             DerivativePublic(
                 derivative_name=d.name,
                 family=d.family,
-                public_url=self.public_url(variation.name, d.name, d.content_hash),
+                public_url=self.public_url(variation.name, d.name, d.content_hash, sign=sign),
                 width=d.width,
                 height=d.height,
                 file_size=d.bytes,
@@ -234,8 +245,16 @@ class VariationService:
             completed_at=variation.completed_at,
         )
 
-    def public_url(self, variation_name: str, derivative_name: str, content_hash: str) -> str:
-        return self.urls.public_url(variation_name, derivative_name, content_hash)
+    def public_url(
+        self,
+        variation_name: str,
+        derivative_name: str,
+        content_hash: str,
+        *,
+        sign: Sign | None = None,
+    ) -> str:
+        """A derivative's URL; ``sign`` from ``urls.signing()`` (asked for when absent)."""
+        return self.urls.public_url(variation_name, derivative_name, content_hash, sign=sign)
 
     @staticmethod
     def _job(variation_id: str, model_id: str) -> JobSpec:

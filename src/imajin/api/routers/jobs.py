@@ -10,10 +10,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.api.deps import EventsDep, JobsDep, Offset
+from imajin.api.deps import EventsDep, JobsDep, Offset, SignDep
 from imajin.events.models import Event, JobEvent
 from imajin.events.sse import stream_events
 from imajin.jobs.models import Job, JobError, JobProgress, JobStatus
+from imajin.storage.url_signing import Sign, sign_urls
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -48,8 +49,12 @@ class JobPublic(BaseModel):
     finished_at: datetime | None = Field(serialization_alias="finishedAt")
 
     @classmethod
-    def of(cls, job: Job) -> JobPublic:
-        return cls.model_validate(job.model_dump())
+    def of(cls, job: Job, *, sign: Sign) -> JobPublic:
+        """The API view; image URLs in the result signed by ``sign`` (SPEC §3.2)."""
+        public = cls.model_validate(job.model_dump())
+        if public.result is not None:
+            public.result = sign_urls(public.result, sign)
+        return public
 
 
 @router.get(
@@ -61,6 +66,7 @@ class JobPublic(BaseModel):
 def list_jobs(
     *,
     jobs: JobsDep,
+    sign: SignDep,
     status: JobStatus | None = None,
     kind: str | None = None,
     group_id: Annotated[str | None, Query(alias="groupId")] = None,
@@ -70,12 +76,13 @@ def list_jobs(
     found, total = jobs.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
     )
-    return Page(items=[JobPublic.of(job) for job in found], total=total, limit=limit, offset=offset)
+    items = [JobPublic.of(job, sign=sign) for job in found]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
-def get_job(job_id: str, jobs: JobsDep) -> JobPublic:
-    return JobPublic.of(jobs.get(job_id))
+def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
+    return JobPublic.of(jobs.get(job_id), sign=sign)
 
 
 @router.delete(
@@ -84,8 +91,8 @@ def get_job(job_id: str, jobs: JobsDep) -> JobPublic:
     dependencies=[GenerateAccess],
     summary="Cancel a job (queued: at once; running: between steps)",
 )
-def cancel_job(job_id: str, jobs: JobsDep) -> JobPublic:
-    return JobPublic.of(jobs.cancel(job_id))
+def cancel_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
+    return JobPublic.of(jobs.cancel(job_id), sign=sign)
 
 
 @router.get(

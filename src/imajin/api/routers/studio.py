@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 
-from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess
+from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import Offset, StudioDep
 from imajin.studio.schemas import (
     BatchCreate,
@@ -86,7 +86,7 @@ def get_batch(batch_id: str, studio: StudioDep) -> BatchDetail:
 @router.get(
     "/outputs/{path:path}",
     response_class=FileResponse,
-    dependencies=[ReadAccess],
+    dependencies=[SignedReadAccess],
     summary="A studio output file (image or sidecar), confined to the outputs root",
 )
 def serve_output(path: str, studio: StudioDep) -> FileResponse:

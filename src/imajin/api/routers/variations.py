@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from imajin.api.auth import GenerateAccess, ReadAccess
+from imajin.api.auth import GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import EngineDep, Offset, VariationsDep
 from imajin.errors import InvalidInput
 from imajin.variations.schemas import (
@@ -107,13 +107,13 @@ def ml_health(engine: EngineDep) -> MlHealth:
 # Declared last: its two free segments would otherwise swallow the routes above.
 @router.get(
     "/{variation_name}/{derivative_name}",
-    dependencies=[ReadAccess],
+    dependencies=[SignedReadAccess],
     response_class=FileResponse,
     summary="A derivative as WebP (ETag, CDN cache headers)",
 )
 @router.head(
     "/{variation_name}/{derivative_name}",
-    dependencies=[ReadAccess],
+    dependencies=[SignedReadAccess],
     response_class=FileResponse,
     summary="A derivative's headers only (same as GET)",
     operation_id="head_derivative",
