@@ -17,6 +17,7 @@ from imajin.jobs.models import JobStatus
 from imajin.safety import LEGAL_SAFETY_TERMS, has_legal_terms
 from imajin.store.migrate import upgrade
 from imajin.store.tables import utcnow
+from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.events import VariationEvent
 from imajin.variations.params import JOB_KIND, VariationJobParams
 from imajin.variations.schemas import GenerationParams, VariationStatus
@@ -26,7 +27,12 @@ from tests.conftest import LiveServer
 LOST_WORKER = "elsewhere:1:x:local-0"  # another host's worker: judged by heartbeat age
 
 
-def serve(tmp_path: Path, **jobs: str) -> tuple[Platform, LiveServer]:
+TINY = "tiny-sd15"
+
+
+def serve(tmp_path: Path, model: Path, **jobs: str) -> tuple[Platform, LiveServer]:
+    """A server whose manifest lists the tiny model as ``TINY`` (HTTP takes ids only)."""
+    write_tiny_manifest(tmp_path / "data", {TINY: model})
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05"}
     environ.update({f"IMAJIN_JOBS__{key.upper()}": value for key, value in jobs.items()})
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
@@ -35,19 +41,19 @@ def serve(tmp_path: Path, **jobs: str) -> tuple[Platform, LiveServer]:
 
 
 @pytest.fixture
-def idle(tmp_path: Path) -> Iterator[tuple[Platform, LiveServer]]:
+def idle(tmp_path: Path, tiny_sd15_path: Path) -> Iterator[tuple[Platform, LiveServer]]:
     """A server with no workers of its own, one attempt per job."""
-    platform, live = serve(tmp_path, workers="0", max_attempts="1")
+    platform, live = serve(tmp_path, tiny_sd15_path, workers="0", max_attempts="1")
     with live:
         yield platform, live
     platform.close()
 
 
-def create(live: LiveServer, model: Path, name: str = "harbour") -> dict[str, object]:
+def create(live: LiveServer, name: str = "harbour") -> dict[str, object]:
     body = {
         "name": name,
         "families": ["og"],
-        "generation": {"prompt": "a harbour at dusk", "model": str(model), "inferenceSteps": 1},
+        "generation": {"prompt": "a harbour at dusk", "model": TINY, "inferenceSteps": 1},
     }
     response = httpx.post(live.url + "/api/images/variations", json=body, timeout=30)
     assert response.status_code == 202, response.text
@@ -59,10 +65,10 @@ def variation(live: LiveServer, variation_id: object) -> dict[str, object]:
 
 
 def test_a_job_the_reaper_marks_lost_fails_its_variation_and_regenerate_is_allowed(
-    idle: tuple[Platform, LiveServer], tiny_sd15_path: Path
+    idle: tuple[Platform, LiveServer],
 ) -> None:
     platform, live = idle
-    created = create(live, tiny_sd15_path)
+    created = create(live)
     job_id = str(created["jobId"])
     repository = platform.jobs.repository
     # A worker on another host took the job, marked it generating, then vanished.
@@ -88,10 +94,10 @@ def test_a_job_the_reaper_marks_lost_fails_its_variation_and_regenerate_is_allow
 
 
 def test_a_queued_variation_whose_job_is_cancelled_is_not_left_queued(
-    idle: tuple[Platform, LiveServer], tiny_sd15_path: Path
+    idle: tuple[Platform, LiveServer],
 ) -> None:
     _platform, live = idle
-    created = create(live, tiny_sd15_path)
+    created = create(live)
     assert httpx.delete(live.url + f"/api/jobs/{created['jobId']}").status_code == 200
     cancelled = variation(live, created["id"])
     assert (cancelled["status"], cancelled["error"]) == ("failed", "cancelled")
@@ -100,14 +106,14 @@ def test_a_queued_variation_whose_job_is_cancelled_is_not_left_queued(
 def test_an_exception_escaping_the_handler_fails_the_variation(
     tmp_path: Path, tiny_sd15_path: Path
 ) -> None:
-    platform, live = serve(tmp_path, workers="1")
+    platform, live = serve(tmp_path, tiny_sd15_path, workers="1")
 
     def broken(_ctx: JobContext) -> None:
         raise RuntimeError("bug before the first family")
 
     platform.handlers.replace(JOB_KIND, broken)  # the kind keeps its settle hook
     with live:
-        created = create(live, tiny_sd15_path)
+        created = create(live)
         assert platform.jobs.wait(str(created["jobId"])).status == JobStatus.FAILED
         failed = variation(live, created["id"])
         assert failed["status"] == "failed"
@@ -121,10 +127,10 @@ def test_job_params_keep_the_stored_key() -> None:
 
 
 def test_the_negative_prompt_is_built_once_at_submit_and_reaches_the_engine_unchanged(
-    idle: tuple[Platform, LiveServer], tiny_sd15_path: Path
+    idle: tuple[Platform, LiveServer],
 ) -> None:
     platform, live = idle
-    created = create(live, tiny_sd15_path)
+    created = create(live)
     stored = GenerationParams.model_validate(created["generationParams"])
     assert has_legal_terms(stored.negative_prompt)  # the service built it
     plan = platform.engine.plan(
