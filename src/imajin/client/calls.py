@@ -1,69 +1,66 @@
-"""Each endpoint as a :class:`Call`: what to send and what the answer parses into.
+"""What a request is (:class:`Call`, :class:`Stream`), and the platform-wide endpoints.
 
-The sync and async clients share these, so an endpoint is described once and each
-client only sends. Later issues add their endpoints here.
+Each endpoint is described once, as a function that builds its :class:`Call`; the
+sync and async clients only send (:mod:`imajin.client.endpoints` binds the two).
+Endpoints by area: :mod:`~imajin.client.calls_assistant`,
+:mod:`~imajin.client.calls_variations`, :mod:`~imajin.client.calls_studio`,
+:mod:`~imajin.client.calls_jobs`, :mod:`~imajin.client.calls_gateway`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, TypeAdapter
 
-from imajin.assistant.instance import InstanceConfig
-from imajin.assistant.pipeline_catalog import PipelineSpec, PipelineSummary
-from imajin.assistant.schemas import (
-    AnalyzeContextRequest,
-    GeneratePromptsRequest,
-    GeneratePromptsResponse,
-    GenerationConfig,
-    MaturityRange,
-    ParsedPrompt,
-)
 from imajin.client.errors import ImajinAPIError
+from imajin.contracts.common import HealthPublic
 
 __all__ = [
     "Call",
     "Health",
-    "analyze_context",
-    "generate_prompts",
-    "get_pipeline",
+    "Query",
+    "Stream",
+    "body",
     "health",
-    "list_pipelines",
-    "send_analyze_context",
-    "send_generate_prompts",
+    "json_as",
+    "no_content",
+    "raw_bytes",
+    "segment",
+    "validated",
 ]
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
+Health = HealthPublic
+"""``GET /health``'s answer (the server's own model)."""
 
-class Health(BaseModel):
-    """``GET /health``: the platform's state; unknown keys are kept (``storage``, ``llm``)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    status: str
-    service: str
-    version: str
-    database: str | None = None
-    llm: dict[str, Any] | None = None
-
-
-class _PipelineList(BaseModel):
-    pipelines: list[PipelineSummary]
+Query = dict[str, str | int | float | bool | list[str]]
 
 
 @dataclass(frozen=True)
 class Call(Generic[T]):
-    """One request and how to read its successful answer."""
+    """One request and how to read its successful answer.
+
+    Attributes:
+        method: The HTTP method.
+        path: The path, its segments already escaped.
+        parse: Reads a successful response into the result.
+        json: The JSON body, if any.
+        params: Query parameters; None values are left out before sending.
+        ok: The statuses that count as success.
+    """
 
     method: str
     path: str
-    parse: Callable[[Any], T]
+    parse: Callable[[httpx.Response], T]
     json: dict[str, Any] | None = None
+    params: Query = field(default_factory=dict)
     ok: tuple[int, ...] = (200,)
 
     def result(self, response: httpx.Response) -> T:
@@ -74,86 +71,64 @@ class Call(Generic[T]):
         """
         if response.status_code not in self.ok:
             raise ImajinAPIError.from_response(response)
-        return self.parse(response.json())
+        return self.parse(response)
 
 
-def _body(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+@dataclass(frozen=True)
+class Stream:
+    """A server-sent event stream to open: ``GET path``, resumable after an event id."""
+
+    path: str
+    params: Query = field(default_factory=dict)
+    last_event_id: int | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Accept``, and ``Last-Event-ID`` when resuming."""
+        headers = {"Accept": "text/event-stream"}
+        if self.last_event_id is not None:
+            headers["Last-Event-ID"] = str(self.last_event_id)
+        return headers
 
 
-def health() -> Call[Health]:
+def segment(value: str) -> str:
+    """``value`` escaped as one path segment (a ``/`` in it cannot reach another route)."""
+    return quote(value, safe="")
+
+
+def json_as(kind: type[T]) -> Callable[[httpx.Response], T]:
+    """A reader that validates the JSON body as ``kind`` (a model, ``list[Model]``, ...)."""
+    adapter = TypeAdapter(kind)
+
+    def parse(response: httpx.Response) -> T:
+        return adapter.validate_python(response.json())
+
+    return parse
+
+
+def raw_bytes(response: httpx.Response) -> bytes:
+    """The body as bytes (images, sidecars)."""
+    return response.content
+
+
+def no_content(_response: httpx.Response) -> None:
+    """For 204 answers."""
+
+
+def body(model: BaseModel) -> dict[str, Any]:
+    """A request model as JSON: the fields the caller set, camelCase where the contract is."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def validated(kind: type[M], value: M | Mapping[str, Any]) -> M:
+    """``value`` as ``kind``: a model passes, a mapping is validated here, before sending.
+
+    Raises:
+        pydantic.ValidationError: The mapping breaks the contract.
+    """
+    return value if isinstance(value, kind) else kind.model_validate(value)
+
+
+def health() -> Call[HealthPublic]:
     """``GET /health`` (a degraded platform answers 503 with the same body)."""
-    return Call("GET", "/health", Health.model_validate, ok=(200, 503))
-
-
-def list_pipelines() -> Call[list[PipelineSummary]]:
-    """``GET /pipelines``."""
-    return Call("GET", "/pipelines", lambda data: _PipelineList.model_validate(data).pipelines)
-
-
-def get_pipeline(pipeline_id: str) -> Call[PipelineSpec]:
-    """``GET /pipelines/{id}``."""
-    return Call("GET", f"/pipelines/{pipeline_id}", PipelineSpec.model_validate)
-
-
-def generate_prompts(
-    pipeline_id: str,
-    *,
-    inputs: Mapping[str, str | int | float | bool] | None = None,
-    count: int = 1,
-    seed: int | None = None,
-    llm_model_id: str | None = None,
-    cache: bool = True,
-) -> Call[list[ParsedPrompt]]:
-    """``POST /generate-prompts``."""
-    request = GeneratePromptsRequest(
-        pipeline_id=pipeline_id,
-        inputs=dict(inputs or {}),
-        count=count,
-        seed=seed,
-        llm_model_id=llm_model_id,
-        cache=cache,
-    )
-    return send_generate_prompts(request)
-
-
-def send_generate_prompts(request: GeneratePromptsRequest) -> Call[list[ParsedPrompt]]:
-    """``POST /generate-prompts`` with a request already built."""
-    return Call(
-        "POST",
-        "/generate-prompts",
-        lambda data: GeneratePromptsResponse.model_validate(data).prompts,
-        json=_body(request),
-    )
-
-
-def analyze_context(
-    category: str,
-    *,
-    city: str | None = None,
-    filters: Sequence[str] = (),
-    maturity: MaturityRange | Mapping[str, str] | None = None,
-    instance_config: InstanceConfig | Mapping[str, Any] | None = None,
-    instance: str | None = None,
-    llm_model_id: str | None = None,
-    cache: bool = True,
-) -> Call[GenerationConfig]:
-    """``POST /analyze-context``; mappings are validated here, before anything is sent."""
-    request = AnalyzeContextRequest(
-        category=category,
-        city=city,
-        filters=list(filters),
-        maturity=MaturityRange.model_validate(maturity) if maturity is not None else None,
-        instance_config=(
-            InstanceConfig.model_validate(instance_config) if instance_config is not None else None
-        ),
-        instance=instance,
-        llm_model_id=llm_model_id,
-        cache=cache,
-    )
-    return send_analyze_context(request)
-
-
-def send_analyze_context(request: AnalyzeContextRequest) -> Call[GenerationConfig]:
-    """``POST /analyze-context`` with a request already built."""
-    return Call("POST", "/analyze-context", GenerationConfig.model_validate, json=_body(request))
+    return Call("GET", "/health", json_as(HealthPublic), ok=(200, 503))

@@ -9,11 +9,10 @@ run time (``PUT /api/config``); those edits are kept in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ImageFormat = Literal["png", "webp"]
+from imajin.contracts.studio import ImageFormat
 
 
 class StudioDefaults(BaseModel):

@@ -9,17 +9,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.assistant import (
+from imajin.assistant import AssistantService
+from imajin.contracts.assistant import (
     AnalyzeContextRequest,
-    AssistantService,
     GeneratePromptsRequest,
     GeneratePromptsResponse,
     GenerationConfig,
+    PipelineList,
     PipelineSpec,
-    PipelineSummary,
 )
 
 router = APIRouter(tags=["assistant"])
@@ -32,12 +31,6 @@ def get_assistant(request: Request) -> AssistantService:
 
 
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
-
-
-class PipelineList(BaseModel):
-    """``GET /pipelines``: every pipeline, shipped and the operator's."""
-
-    pipelines: list[PipelineSummary]
 
 
 @router.get(

@@ -14,11 +14,7 @@ from fastapi.responses import FileResponse
 
 from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess
 from imajin.api.deps import Offset, PlatformDep
-from imajin.errors import NotFound
-from imajin.jobs.models import Job
-from imajin.studio.outputs import output_url
-from imajin.studio.repository import Batch, batch_status
-from imajin.studio.schemas import (
+from imajin.contracts.studio import (
     BatchCreate,
     BatchCreated,
     BatchDetail,
@@ -36,6 +32,10 @@ from imajin.studio.schemas import (
     StudioConfigUpdate,
     Theme,
 )
+from imajin.errors import NotFound
+from imajin.jobs.models import Job
+from imajin.studio.outputs import output_url
+from imajin.studio.repository import Batch, batch_status
 from imajin.studio.sets import CardSet
 from imajin.wiring import Platform
 
