@@ -4,7 +4,8 @@ Each endpoint is described once, as a function that builds its :class:`Call`; th
 sync and async clients only send (:mod:`imajin.client.endpoints` binds the two).
 Endpoints by area: :mod:`~imajin.client.calls_assistant`,
 :mod:`~imajin.client.calls_variations`, :mod:`~imajin.client.calls_studio`,
-:mod:`~imajin.client.calls_jobs`, :mod:`~imajin.client.calls_gateway`.
+:mod:`~imajin.client.calls_jobs`, :mod:`~imajin.client.calls_gateway`,
+:mod:`~imajin.client.calls_keys`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from imajin.client import (
     calls_assistant,
     calls_gateway,
     calls_jobs,
+    calls_keys,
     calls_studio,
     calls_variations,
 )
@@ -112,7 +113,11 @@ class StreamEndpoint(Generic[P]):
 
 
 class Endpoints:
-    """Every endpoint of the HTTP API (SPEC §3.2, §4.1, §5, §6), as client methods."""
+    """Every endpoint of the HTTP API (SPEC §3.2, §4.1, §5, §6), as client methods.
+
+    Left out: ``/metrics`` (Prometheus' text), ``/api/analytics`` (a free-form report),
+    ``/healthz`` and ``/api/health`` (the same as ``/health``) and the web UI's pages.
+    """
 
     health = Endpoint(calls.health)
 
@@ -157,3 +162,9 @@ class Endpoints:
     expand = Endpoint(calls_gateway.expand)
     caption = Endpoint(calls_gateway.caption)
     imagegen = Endpoint(calls_gateway.imagegen)
+
+    # API keys and identity.
+    whoami = Endpoint(calls_keys.whoami)
+    list_keys = Endpoint(calls_keys.list_keys)
+    create_key = Endpoint(calls_keys.create_key)
+    revoke_key = Endpoint(calls_keys.revoke_key)
