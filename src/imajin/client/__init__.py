@@ -9,13 +9,14 @@ server itself validates and answers with (:mod:`imajin.contracts`)::
 
 An error answer raises :class:`ImajinAPIError` with the server's code, message and
 field. Endpoints are described once, as :class:`Call` builders in
-:mod:`imajin.client.calls` and its ``calls_*`` siblings, and bound to both clients
+:mod:`imajin.client.calls` (by area in its ``calls_*`` siblings), and bound to both clients
 in :mod:`imajin.client.endpoints`. Importing this package loads no server code
 (no FastAPI, SQLAlchemy or torch): only httpx, pydantic and the contracts.
 """
 
 from imajin.client.aio import AsyncImajinClient
-from imajin.client.calls import Call, Health, Stream
+from imajin.client.call import Call, Stream
+from imajin.client.calls import Health
 from imajin.client.errors import ImajinAPIError, ImajinClientError, ImajinConnectionError
 from imajin.client.sync import ImajinClient
 from imajin.contracts.assistant import (

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import httpx
 
-from imajin.client.calls import Call, Stream
+from imajin.client.call import Call, Stream
 from imajin.client.endpoints import AsyncSender, Endpoints
 from imajin.client.errors import ImajinAPIError, ImajinConnectionError
 from imajin.client.options import ClientOptions

@@ -1,133 +1,99 @@
-"""What a request is (:class:`Call`, :class:`Stream`), and the platform-wide endpoints.
+"""Every endpoint as a function that builds its :class:`~imajin.client.call.Call`.
 
-Each endpoint is described once, as a function that builds its :class:`Call`; the
-sync and async clients only send (:mod:`imajin.client.endpoints` binds the two).
-Endpoints by area: :mod:`~imajin.client.calls_assistant`,
-:mod:`~imajin.client.calls_variations`, :mod:`~imajin.client.calls_studio`,
-:mod:`~imajin.client.calls_jobs`, :mod:`~imajin.client.calls_gateway`,
-:mod:`~imajin.client.calls_keys`.
+Each endpoint is described once; the sync and async clients only send
+(:mod:`imajin.client.endpoints` binds the builders to both). The builders live by
+area, in :mod:`~imajin.client.calls_assistant`, :mod:`~imajin.client.calls_variations`,
+:mod:`~imajin.client.calls_studio`, :mod:`~imajin.client.calls_jobs`,
+:mod:`~imajin.client.calls_gateway` and :mod:`~imajin.client.calls_keys`; this module
+names them all, so ``client.send(calls.get_job(job_id))`` reads the same for each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
-from urllib.parse import quote
-
-import httpx
-from pydantic import BaseModel, TypeAdapter
-
-from imajin.client.errors import ImajinAPIError
+from imajin.client.call import Call, Stream, json_as
+from imajin.client.calls_assistant import (
+    analyze_context,
+    generate_prompts,
+    get_pipeline,
+    list_pipelines,
+    send_analyze_context,
+    send_generate_prompts,
+)
+from imajin.client.calls_gateway import caption, chat_image, expand, imagegen
+from imajin.client.calls_jobs import cancel_job, events, get_job, job_events, list_jobs
+from imajin.client.calls_keys import create_key, list_keys, revoke_key, whoami
+from imajin.client.calls_studio import (
+    create_batch,
+    generate,
+    get_batch,
+    get_config,
+    get_output,
+    get_set,
+    list_batches,
+    list_sets,
+    random_theme,
+    update_config,
+)
+from imajin.client.calls_variations import (
+    create_variation,
+    delete_variation,
+    get_derivative,
+    get_variation,
+    get_variation_by_name,
+    list_models,
+    list_variations,
+    ml_health,
+    regenerate_variation,
+)
 from imajin.contracts.common import HealthPublic
 
 __all__ = [
     "Call",
     "Health",
-    "Query",
     "Stream",
-    "body",
+    "analyze_context",
+    "cancel_job",
+    "caption",
+    "chat_image",
+    "create_batch",
+    "create_key",
+    "create_variation",
+    "delete_variation",
+    "events",
+    "expand",
+    "generate",
+    "generate_prompts",
+    "get_batch",
+    "get_config",
+    "get_derivative",
+    "get_job",
+    "get_output",
+    "get_pipeline",
+    "get_set",
+    "get_variation",
+    "get_variation_by_name",
     "health",
-    "json_as",
-    "no_content",
-    "raw_bytes",
-    "segment",
-    "validated",
+    "imagegen",
+    "job_events",
+    "list_batches",
+    "list_jobs",
+    "list_keys",
+    "list_models",
+    "list_pipelines",
+    "list_sets",
+    "list_variations",
+    "ml_health",
+    "random_theme",
+    "regenerate_variation",
+    "revoke_key",
+    "send_analyze_context",
+    "send_generate_prompts",
+    "update_config",
+    "whoami",
 ]
-
-T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 Health = HealthPublic
 """``GET /health``'s answer (the server's own model)."""
-
-Query = dict[str, str | int | float | bool | list[str]]
-
-
-@dataclass(frozen=True)
-class Call(Generic[T]):
-    """One request and how to read its successful answer.
-
-    Attributes:
-        method: The HTTP method.
-        path: The path, its segments already escaped.
-        parse: Reads a successful response into the result.
-        json: The JSON body, if any.
-        params: Query parameters; None values are left out before sending.
-        ok: The statuses that count as success.
-    """
-
-    method: str
-    path: str
-    parse: Callable[[httpx.Response], T]
-    json: dict[str, Any] | None = None
-    params: Query = field(default_factory=dict)
-    ok: tuple[int, ...] = (200,)
-
-    def result(self, response: httpx.Response) -> T:
-        """The parsed answer.
-
-        Raises:
-            ImajinAPIError: The server answered with another status.
-        """
-        if response.status_code not in self.ok:
-            raise ImajinAPIError.from_response(response)
-        return self.parse(response)
-
-
-@dataclass(frozen=True)
-class Stream:
-    """A server-sent event stream to open: ``GET path``, resumable after an event id."""
-
-    path: str
-    params: Query = field(default_factory=dict)
-    last_event_id: int | None = None
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """``Accept``, and ``Last-Event-ID`` when resuming."""
-        headers = {"Accept": "text/event-stream"}
-        if self.last_event_id is not None:
-            headers["Last-Event-ID"] = str(self.last_event_id)
-        return headers
-
-
-def segment(value: str) -> str:
-    """``value`` escaped as one path segment (a ``/`` in it cannot reach another route)."""
-    return quote(value, safe="")
-
-
-def json_as(kind: type[T]) -> Callable[[httpx.Response], T]:
-    """A reader that validates the JSON body as ``kind`` (a model, ``list[Model]``, ...)."""
-    adapter = TypeAdapter(kind)
-
-    def parse(response: httpx.Response) -> T:
-        return adapter.validate_python(response.json())
-
-    return parse
-
-
-def raw_bytes(response: httpx.Response) -> bytes:
-    """The body as bytes (images, sidecars)."""
-    return response.content
-
-
-def no_content(_response: httpx.Response) -> None:
-    """For 204 answers."""
-
-
-def body(model: BaseModel) -> dict[str, Any]:
-    """A request model as JSON: the fields the caller set, camelCase where the contract is."""
-    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-def validated(kind: type[M], value: M | Mapping[str, Any]) -> M:
-    """``value`` as ``kind``: a model passes, a mapping is validated here, before sending.
-
-    Raises:
-        pydantic.ValidationError: The mapping breaks the contract.
-    """
-    return value if isinstance(value, kind) else kind.model_validate(value)
 
 
 def health() -> Call[HealthPublic]:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from imajin.client.calls import Call, json_as, segment
+from imajin.client.call import Call, json_as, segment
 from imajin.contracts.assistant import (
     AnalyzeContextRequest,
     GeneratePromptsRequest,

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from imajin.client.calls import Call, json_as, segment, validated
+from imajin.client.call import Call, json_as, segment, validated
 from imajin.contracts.gateway import (
     Accepted,
     CaptionRequest,

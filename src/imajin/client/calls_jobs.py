@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imajin.client.calls import Call, Query, Stream, json_as, segment
+from imajin.client.call import Call, Query, Stream, json_as, segment
 from imajin.contracts.common import Page
 from imajin.contracts.jobs import JobPublic, JobStatus
 

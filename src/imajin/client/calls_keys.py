@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imajin.client.calls import Call, json_as, segment
+from imajin.client.call import Call, json_as, segment
 from imajin.contracts.keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Scope, WhoAmI
 
 __all__ = ["create_key", "list_keys", "revoke_key", "whoami"]

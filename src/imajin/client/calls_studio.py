@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from imajin.client.calls import Call, Query, body, json_as, raw_bytes, segment, validated
+from imajin.client.call import Call, Query, body, json_as, raw_bytes, segment, validated
 from imajin.contracts.studio import (
     BatchCreate,
     BatchCreated,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from imajin.client.calls import (
+from imajin.client.call import (
     Call,
     Query,
     body,

@@ -14,16 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Generic, ParamSpec, Self, TypeVar, overload
 
-from imajin.client import (
-    calls,
-    calls_assistant,
-    calls_gateway,
-    calls_jobs,
-    calls_keys,
-    calls_studio,
-    calls_variations,
-)
-from imajin.client.calls import Call, Stream
+from imajin.client import calls
+from imajin.client.call import Call, Stream
 from imajin.contracts.events import EventPublic
 
 __all__ = ["AsyncSender", "Endpoint", "Endpoints", "StreamEndpoint", "SyncSender"]
@@ -122,49 +114,49 @@ class Endpoints:
     health = Endpoint(calls.health)
 
     # The prompt assistant (SPEC §4.1).
-    list_pipelines = Endpoint(calls_assistant.list_pipelines)
-    get_pipeline = Endpoint(calls_assistant.get_pipeline)
-    generate_prompts = Endpoint(calls_assistant.generate_prompts)
-    analyze_context = Endpoint(calls_assistant.analyze_context)
+    list_pipelines = Endpoint(calls.list_pipelines)
+    get_pipeline = Endpoint(calls.get_pipeline)
+    generate_prompts = Endpoint(calls.generate_prompts)
+    analyze_context = Endpoint(calls.analyze_context)
 
     # Variations (SPEC §3.2).
-    create_variation = Endpoint(calls_variations.create_variation)
-    get_variation = Endpoint(calls_variations.get_variation)
-    get_variation_by_name = Endpoint(calls_variations.get_variation_by_name)
-    list_variations = Endpoint(calls_variations.list_variations)
-    regenerate_variation = Endpoint(calls_variations.regenerate_variation)
-    delete_variation = Endpoint(calls_variations.delete_variation)
-    get_derivative = Endpoint(calls_variations.get_derivative)
-    list_models = Endpoint(calls_variations.list_models)
-    ml_health = Endpoint(calls_variations.ml_health)
+    create_variation = Endpoint(calls.create_variation)
+    get_variation = Endpoint(calls.get_variation)
+    get_variation_by_name = Endpoint(calls.get_variation_by_name)
+    list_variations = Endpoint(calls.list_variations)
+    regenerate_variation = Endpoint(calls.regenerate_variation)
+    delete_variation = Endpoint(calls.delete_variation)
+    get_derivative = Endpoint(calls.get_derivative)
+    list_models = Endpoint(calls.list_models)
+    ml_health = Endpoint(calls.ml_health)
 
     # The batch studio (SPEC §5).
-    get_config = Endpoint(calls_studio.get_config)
-    update_config = Endpoint(calls_studio.update_config)
-    generate = Endpoint(calls_studio.generate)
-    create_batch = Endpoint(calls_studio.create_batch)
-    list_sets = Endpoint(calls_studio.list_sets)
-    get_set = Endpoint(calls_studio.get_set)
-    list_batches = Endpoint(calls_studio.list_batches)
-    get_batch = Endpoint(calls_studio.get_batch)
-    get_output = Endpoint(calls_studio.get_output)
-    random_theme = Endpoint(calls_studio.random_theme)
+    get_config = Endpoint(calls.get_config)
+    update_config = Endpoint(calls.update_config)
+    generate = Endpoint(calls.generate)
+    create_batch = Endpoint(calls.create_batch)
+    list_sets = Endpoint(calls.list_sets)
+    get_set = Endpoint(calls.get_set)
+    list_batches = Endpoint(calls.list_batches)
+    get_batch = Endpoint(calls.get_batch)
+    get_output = Endpoint(calls.get_output)
+    random_theme = Endpoint(calls.random_theme)
 
     # Jobs and events.
-    list_jobs = Endpoint(calls_jobs.list_jobs)
-    get_job = Endpoint(calls_jobs.get_job)
-    cancel_job = Endpoint(calls_jobs.cancel_job)
-    job_events = StreamEndpoint(calls_jobs.job_events)
-    events = StreamEndpoint(calls_jobs.events)
+    list_jobs = Endpoint(calls.list_jobs)
+    get_job = Endpoint(calls.get_job)
+    cancel_job = Endpoint(calls.cancel_job)
+    job_events = StreamEndpoint(calls.job_events)
+    events = StreamEndpoint(calls.events)
 
     # The gateway (SPEC §6).
-    chat_image = Endpoint(calls_gateway.chat_image)
-    expand = Endpoint(calls_gateway.expand)
-    caption = Endpoint(calls_gateway.caption)
-    imagegen = Endpoint(calls_gateway.imagegen)
+    chat_image = Endpoint(calls.chat_image)
+    expand = Endpoint(calls.expand)
+    caption = Endpoint(calls.caption)
+    imagegen = Endpoint(calls.imagegen)
 
     # API keys and identity.
-    whoami = Endpoint(calls_keys.whoami)
-    list_keys = Endpoint(calls_keys.list_keys)
-    create_key = Endpoint(calls_keys.create_key)
-    revoke_key = Endpoint(calls_keys.revoke_key)
+    whoami = Endpoint(calls.whoami)
+    list_keys = Endpoint(calls.list_keys)
+    create_key = Endpoint(calls.create_key)
+    revoke_key = Endpoint(calls.revoke_key)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from imajin.client.calls import Call, Query, Stream
+from imajin.client.call import Call, Query, Stream
 from imajin.client.endpoints import Endpoints, SyncSender
 from imajin.client.errors import ImajinAPIError, ImajinConnectionError
 from imajin.client.options import ClientOptions
