@@ -13,7 +13,6 @@ from imajin.client.endpoints import AsyncSender, Endpoints
 from imajin.client.errors import ImajinAPIError, ImajinConnectionError
 from imajin.client.options import ClientOptions
 from imajin.client.sse import EventDecoder
-from imajin.client.sync import query
 from imajin.contracts.events import EventPublic
 
 __all__ = ["AsyncImajinClient"]
@@ -69,7 +68,7 @@ class AsyncImajinClient(Endpoints, AsyncSender):
         """
         try:
             response = await self._http.request(
-                call.method, call.path, json=call.json, params=query(call.params)
+                call.method, call.path, json=call.json, params=call.params
             )
         except httpx.TransportError as error:
             raise ImajinConnectionError(f"{call.method} {call.path} failed: {error}") from error
@@ -85,7 +84,7 @@ class AsyncImajinClient(Endpoints, AsyncSender):
         decoder = EventDecoder()
         try:
             async with self._http.stream(
-                "GET", stream.path, params=query(stream.params), headers=stream.headers
+                "GET", stream.path, params=stream.params, headers=stream.headers
             ) as response:
                 if response.status_code != 200:
                     await response.aread()

@@ -62,10 +62,10 @@ class Endpoint(Generic[P, T]):
     def __get__(
         self, client: AsyncSender, owner: type[Any]
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
-    def __get__(self, client: object, owner: type[Any]) -> Any:
+    def __get__(self, client: SyncSender | AsyncSender | None, owner: type[Any]) -> Any:
         if client is None:
             return self
-        send = client.send  # type: ignore[attr-defined]  # one of the two senders
+        send = client.send
         build = self.build
 
         @functools.wraps(build)
@@ -91,10 +91,10 @@ class StreamEndpoint(Generic[P]):
     def __get__(
         self, client: AsyncSender, owner: type[Any]
     ) -> Callable[P, AsyncIterator[EventPublic]]: ...
-    def __get__(self, client: object, owner: type[Any]) -> Any:
+    def __get__(self, client: SyncSender | AsyncSender | None, owner: type[Any]) -> Any:
         if client is None:
             return self
-        open_stream = client.stream  # type: ignore[attr-defined]  # one of the two senders
+        open_stream = client.stream
         build = self.build
 
         @functools.wraps(build)

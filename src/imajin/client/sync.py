@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
-from imajin.client.call import Call, Query, Stream
+from imajin.client.call import Call, Stream
 from imajin.client.endpoints import Endpoints, SyncSender
 from imajin.client.errors import ImajinAPIError, ImajinConnectionError
 from imajin.client.options import ClientOptions
@@ -18,11 +18,6 @@ from imajin.contracts.events import EventPublic
 __all__ = ["ImajinClient"]
 
 T = TypeVar("T")
-
-
-def query(params: Query) -> dict[str, Any]:
-    """Query parameters as httpx takes them (a list repeats the key)."""
-    return dict(params)
 
 
 class ImajinClient(Endpoints, SyncSender):
@@ -75,7 +70,7 @@ class ImajinClient(Endpoints, SyncSender):
         """
         try:
             response = self._http.request(
-                call.method, call.path, json=call.json, params=query(call.params)
+                call.method, call.path, json=call.json, params=call.params
             )
         except httpx.TransportError as error:
             raise ImajinConnectionError(f"{call.method} {call.path} failed: {error}") from error
@@ -91,7 +86,7 @@ class ImajinClient(Endpoints, SyncSender):
         decoder = EventDecoder()
         try:
             with self._http.stream(
-                "GET", stream.path, params=query(stream.params), headers=stream.headers
+                "GET", stream.path, params=stream.params, headers=stream.headers
             ) as response:
                 if response.status_code != 200:
                     response.read()
