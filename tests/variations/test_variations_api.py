@@ -196,9 +196,10 @@ def test_one_failing_family_gives_partial_and_the_others_stay_served(
         "variation",
         VariationRenderer(
             repository=platform.variations.repository,
-            service=platform.variations,
+            models=platform.models,
             engine=lambda: platform.engine,
             images=platform.images,
+            urls=platform.variations.urls,
             imaging=platform.settings.imaging,
             renderer=faulty,
         ),

@@ -40,6 +40,10 @@ class EventBus:
         self.latest_id = 0  # newest id seen; SSE feeds compare against it before querying
         self._cursor: int | None = 0  # None: "from now on", fixed at the first successful read
 
+    def last_id(self) -> int:
+        """The newest stored event's id: a feed "from now on" starts after it."""
+        return self.store.last_id()
+
     def subscribe(self, callback: Subscriber, *, types: Sequence[str] = ()) -> Callable[[], None]:
         """Call ``callback`` for each new event (of ``types``, if given); returns unsubscribe."""
         subscription = _Subscription(callback, frozenset(types))

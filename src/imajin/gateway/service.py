@@ -194,7 +194,10 @@ class GatewayService:
         self, kind: str, params: dict[str, Any], endpoint: EndpointName, model: str
     ) -> dict[str, Any] | Accepted:
         spec = JobSpec(
-            kind=kind, params=params, queue=self._settings.queue_of(endpoint), route=_route(model)
+            kind=kind,
+            params=params,
+            queue=self._settings.queue_of(endpoint),
+            route=route_for_model(model),
         )
         try:
             job = self._jobs.submit(spec)
@@ -209,7 +212,8 @@ class GatewayService:
         return {**_result_of(finished), "job_id": finished.id}
 
 
-def _route(model: str) -> str:
+def route_for_model(model: str) -> str:
+    """The Celery route of a model id: workers started with it as a queue serve that model."""
     # Jobs route by model (warm-model affinity), as every other engine job does.
     cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in model)[-128:]
     return cleaned.strip("-") or "default"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -29,24 +30,48 @@ from imajin.engine.request import (
 from imajin.engine.schedulers import samplers_for
 from imajin.engine.spec import ModelSpec
 from imajin.errors import NotFound
-from imajin.jobs.models import Job, JobSpec
+from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
 from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
 from imajin.studio.errors import StudioInvalidInput, StudioNotFound
 from imajin.studio.outputs import release_folder, reserve_folder, stamp
+from imajin.studio.params import BATCH_ITEM_JOB, GENERATE_JOB, BatchItemParams, GenerateParams
 from imajin.studio.repository import Batch, BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
-from imajin.studio.schemas import BatchCreate, BatchCreated
+from imajin.studio.schemas import (
+    BatchCreate,
+    BatchCreated,
+    BatchDetail,
+    BatchPage,
+    SetInfo,
+    SetSummary,
+    StudioConfigPublic,
+)
 from imajin.studio.sets import CardSet, SetRow, find_lora_file
 from imajin.studio.themes import load_themes, random_theme
+from imajin.studio.views import (
+    batch_item,
+    batch_summary,
+    first_thumbnails,
+    row_index,
+    set_info,
+    set_summary,
+)
 
-BATCH_ITEM_JOB = "batch_item"
-GENERATE_JOB = "generate"
+__all__ = ["BATCH_ITEM_JOB", "GENERATE_JOB", "StudioService", "check_defaults", "resolve_model"]
 
 PromptCheck = Callable[[str, str], None]
 """(text, field) → None, or raises PolicyViolation (the safety layer's hard block)."""
+
+# The output files the studio serves: its images and their JSON sidecars.
+OUTPUT_MEDIA_TYPES = {".png": "image/png", ".webp": "image/webp", ".json": "application/json"}
+
+
+class OutputFile(NamedTuple):
+    path: Path
+    media_type: str
 
 
 class StudioService:
@@ -134,17 +159,17 @@ class StudioService:
         specs = [
             self._job(
                 BATCH_ITEM_JOB,
-                {
-                    "batchId": batch.id,
-                    "setName": card_set.name,
-                    "userTheme": theme,
-                    "index": row.index,
-                    "item": row.item,
-                    "values": dict(row.values),
-                    "output": f"{folder}/{timestamp}_{row.slug}.{defaults.image_format}",
-                    "quality": defaults.webp_quality,
-                    "request": request.model_dump(mode="json", exclude_none=True),
-                },
+                BatchItemParams(
+                    batch_id=batch.id,
+                    set_name=card_set.name,
+                    user_theme=theme,
+                    index=row.index,
+                    item=row.item,
+                    values=dict(row.values),
+                    output=f"{folder}/{timestamp}_{row.slug}.{defaults.image_format}",
+                    quality=defaults.webp_quality,
+                    request=request,
+                ),
                 spec=spec,
                 priority=body.priority,
                 group_id=batch.id,
@@ -226,13 +251,13 @@ class StudioService:
         request = self._resolve_loras(_request(filled))
         timestamp = stamp(utcnow())
         folder = reserve_folder(self.outputs, "single", timestamp)
-        params = {
-            "outputDir": folder,
-            "stamp": timestamp,
-            "format": defaults.image_format,
-            "quality": defaults.webp_quality,
-            "request": request.model_dump(mode="json", exclude_none=True),
-        }
+        params = GenerateParams(
+            output_dir=folder,
+            stamp=timestamp,
+            format=defaults.image_format,
+            quality=defaults.webp_quality,
+            request=request,
+        )
         try:
             return self._jobs.submit(self._job(GENERATE_JOB, params, spec=spec))
         except BaseException:
@@ -253,6 +278,67 @@ class StudioService:
             loras.append(LoraRequest(path=str(found), weight=lora.weight))
         return request.model_copy(update={"loras": loras})
 
+    # -- reading: sets, batches, outputs -------------------------------------------------
+
+    def set_summaries(self) -> list[SetSummary]:
+        """Every set the catalogue loads."""
+        return [set_summary(card_set) for card_set in self.sets.list()]
+
+    def set_info(self, name: str, *, theme: str | None = None) -> SetInfo:
+        """One set with each row's prompt for ``theme`` (default: its example theme).
+
+        Raises:
+            NotFound: No such set (404).
+            SetInvalid: The set does not load (422).
+        """
+        return set_info(self.sets.get(name), theme=theme)
+
+    def batch_page(self, *, limit: int, offset: int) -> BatchPage:
+        """Batches, newest first, each with its status and first thumbnail."""
+        batches, total = self.batches.page(limit=limit, offset=offset)
+        ids = [batch.id for batch in batches]
+        counts = self._jobs.status_counts(ids)
+        thumbnails = first_thumbnails(self._jobs.in_groups(ids, status=JobStatus.SUCCEEDED))
+        items = [batch_summary(b, counts[b.id], thumbnails.get(b.id)) for b in batches]
+        return BatchPage(items=items, total=total, limit=limit, offset=offset)
+
+    def batch_detail(self, batch_id: str) -> BatchDetail:
+        """One batch and each of its items.
+
+        Raises:
+            NotFound: No such batch (404).
+        """
+        batch = self.batches.get(batch_id)
+        items = [batch_item(job) for job in self.batch_jobs(batch_id)]
+        first = next((item.thumbnail_url for item in items if item.thumbnail_url), None)
+        summary = batch_summary(batch, self.batch_counts(batch_id), first)
+        return BatchDetail(**summary.model_dump(), items=items)
+
+    def batch_counts(self, batch_id: str) -> Counter[str]:
+        """The batch's jobs counted by status (see :func:`batch_status`)."""
+        return self._jobs.status_counts([batch_id])[batch_id]
+
+    def batch_jobs(self, batch_id: str) -> list[Job]:
+        """The batch's jobs in row order."""
+        return sorted(self._jobs.in_groups([batch_id]), key=row_index)
+
+    def output_file(self, path: str) -> OutputFile:
+        """A served output file (image or sidecar), confined to the outputs root.
+
+        Raises:
+            UnsafePath: ``path`` leaves the outputs root (400).
+            NotFound: No such file, or not a kind the studio serves (404).
+        """
+        target = self.outputs.path(path)
+        media_type = OUTPUT_MEDIA_TYPES.get(target.suffix.lower())
+        if media_type is None or not target.is_file():
+            raise StudioNotFound(f"No output file {path!r}.", field="path")
+        return OutputFile(target, media_type)
+
+    def public_config(self) -> StudioConfigPublic:
+        """The studio defaults in force."""
+        return StudioConfigPublic.model_validate(self.config.current().model_dump())
+
     # -- defaults and themes -----------------------------------------------------------
 
     def update_config(self, changes: Mapping[str, Any]) -> StudioDefaults:
@@ -271,7 +357,7 @@ class StudioService:
     def _job(
         self,
         kind: str,
-        params: dict[str, Any],
+        params: BatchItemParams | GenerateParams,
         *,
         spec: ModelSpec,
         priority: int = 0,
@@ -281,7 +367,7 @@ class StudioService:
         route = "".join(c if c.isalnum() or c in "._-" else "_" for c in spec.id)[:128]
         return JobSpec(
             kind=kind,
-            params=params,
+            params=params.stored(),
             queue=self.settings.queue,
             route=route or "default",
             priority=priority,

@@ -1,17 +1,15 @@
 """The prompt assistant (SPEC §4.1): pipelines, generate-prompts, analyze-context.
 
 Paths are S1's, at the root of the app, so its clients keep working. The service
-is ``platform.assistant`` (built by :func:`imajin.assistant.build_assistant`).
+(``AssistantDep``) is built by :func:`imajin.assistant.build_assistant`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.assistant import AssistantService
+from imajin.api.deps import AssistantDep
 from imajin.contracts.assistant import (
     AnalyzeContextRequest,
     GeneratePromptsRequest,
@@ -22,15 +20,6 @@ from imajin.contracts.assistant import (
 )
 
 router = APIRouter(tags=["assistant"])
-
-
-def get_assistant(request: Request) -> AssistantService:
-    """The assistant service of the platform this app serves."""
-    assistant: AssistantService = request.app.state.platform.assistant
-    return assistant
-
-
-AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 
 
 @router.get(

@@ -6,39 +6,36 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from imajin import __version__
-from imajin.api.deps import PlatformDep
-from imajin.assistant import llm_health
+from imajin.api.deps import HealthDep
 from imajin.contracts.common import HealthPublic
 
 router = APIRouter(tags=["health"])
 
 
-def _health(platform: PlatformDep) -> JSONResponse:
-    storage = platform.storage.health()
-    database_ok = platform.database.ping()
-    healthy = database_ok and storage.writable
+def _health(checked: HealthDep) -> JSONResponse:
     body = HealthPublic(
-        status="ok" if healthy else "degraded",
+        status="ok" if checked.healthy else "degraded",
         # The variations contract (SPEC §3.2) names the service "image-generator".
         service="image-generator",
         version=__version__,
-        database="ok" if database_ok else "unavailable",
-        storage=storage,
-        **llm_health(platform.assistant),  # the prompt assistant's backend and model
+        database="ok" if checked.database_ok else "unavailable",
+        storage=checked.storage,
+        llm=checked.llm,  # the prompt assistant's backend and model
     )
-    return JSONResponse(body.model_dump(by_alias=True), status_code=200 if healthy else 503)
+    status_code = 200 if checked.healthy else 503
+    return JSONResponse(body.model_dump(by_alias=True), status_code=status_code)
 
 
 @router.get("/health", response_model=HealthPublic, summary="Platform health")
-def health(platform: PlatformDep) -> JSONResponse:
-    return _health(platform)
+def health(checked: HealthDep) -> JSONResponse:
+    return _health(checked)
 
 
 @router.get("/healthz", response_model=HealthPublic, summary="Health (gateway path)")
-def healthz(platform: PlatformDep) -> JSONResponse:
-    return _health(platform)
+def healthz(checked: HealthDep) -> JSONResponse:
+    return _health(checked)
 
 
 @router.get("/api/health", response_model=HealthPublic, summary="Health (studio path)")
-def api_health(platform: PlatformDep) -> JSONResponse:
-    return _health(platform)
+def api_health(checked: HealthDep) -> JSONResponse:
+    return _health(checked)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.api.deps import Offset, PlatformDep
+from imajin.api.deps import EventsDep, JobsDep, Offset
 from imajin.contracts.common import Page
 from imajin.contracts.jobs import JobPublic, JobStatus
 from imajin.events.models import Event, JobEvent
@@ -26,22 +26,22 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 )
 def list_jobs(
     *,
-    platform: PlatformDep,
+    jobs: JobsDep,
     status: JobStatus | None = None,
     kind: str | None = None,
     group_id: Annotated[str | None, Query(alias="groupId")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[JobPublic]:
-    jobs, total = platform.jobs.repository.page(
+    found, total = jobs.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
     )
-    return Page(items=[public_job(job) for job in jobs], total=total, limit=limit, offset=offset)
+    return Page(items=[public_job(job) for job in found], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
-def get_job(job_id: str, platform: PlatformDep) -> JobPublic:
-    return public_job(platform.jobs.get(job_id))
+def get_job(job_id: str, jobs: JobsDep) -> JobPublic:
+    return public_job(jobs.get(job_id))
 
 
 @router.delete(
@@ -50,8 +50,8 @@ def get_job(job_id: str, platform: PlatformDep) -> JobPublic:
     dependencies=[GenerateAccess],
     summary="Cancel a job (queued: at once; running: between steps)",
 )
-def cancel_job(job_id: str, platform: PlatformDep) -> JobPublic:
-    return public_job(platform.jobs.cancel(job_id))
+def cancel_job(job_id: str, jobs: JobsDep) -> JobPublic:
+    return public_job(jobs.cancel(job_id))
 
 
 @router.get(
@@ -63,10 +63,11 @@ def cancel_job(job_id: str, platform: PlatformDep) -> JobPublic:
 def job_events(
     job_id: str,
     *,
-    platform: PlatformDep,
+    jobs: JobsDep,
+    events: EventsDep,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    job = platform.jobs.get(job_id)  # 404 before the stream starts
+    job = jobs.get(job_id)  # 404 before the stream starts
     after = last_event_id or 0
     if job.status.finished and last_event_id is None:
         after = 0  # a finished job replays its whole history, then the stream ends
@@ -74,7 +75,7 @@ def job_events(
     def terminal(event: Event) -> bool:
         return event.type in JobEvent.TERMINAL
 
-    stream = stream_events(platform.bus, after=after, job_id=job_id, until=terminal)
+    stream = stream_events(events, after=after, job_id=job_id, until=terminal)
     return StreamingResponse(stream, media_type="text/event-stream", headers=_SSE_HEADERS)
 
 

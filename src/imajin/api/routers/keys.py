@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from imajin.api.auth import AdminAccess
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import ApiKeysDep
 from imajin.contracts.keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from imajin.store.api_keys import public_key
 
@@ -13,8 +13,8 @@ router = APIRouter(prefix="/api/keys", tags=["keys"], dependencies=[AdminAccess]
 
 
 @router.get("", response_model=list[ApiKeyPublic], response_model_by_alias=True)
-def list_keys(platform: PlatformDep) -> list[ApiKeyPublic]:
-    return [public_key(key) for key in platform.api_keys.list()]
+def list_keys(keys: ApiKeysDep) -> list[ApiKeyPublic]:
+    return [public_key(key) for key in keys.list()]
 
 
 @router.post(
@@ -23,8 +23,8 @@ def list_keys(platform: PlatformDep) -> list[ApiKeyPublic]:
     response_model=ApiKeyCreated,
     response_model_by_alias=True,
 )
-def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
-    record, secret = platform.api_keys.create(scopes=body.scopes, name=body.name)
+def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
+    record, secret = keys.create(scopes=body.scopes, name=body.name)
     return ApiKeyCreated(**public_key(record).model_dump(), key=secret)
 
 
@@ -37,5 +37,5 @@ def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
         409: {"description": "Last admin key."},
     },
 )
-def revoke_key(key_id: str, platform: PlatformDep) -> ApiKeyPublic:
-    return public_key(platform.api_keys.revoke(key_id, keep_an_admin=True))
+def revoke_key(key_id: str, keys: ApiKeysDep) -> ApiKeyPublic:
+    return public_key(keys.revoke(key_id, keep_an_admin=True))
