@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from imajin.contracts.studio import ImageFormat
+# Re-exported (explicitly, for strict type checkers): the studio's settings name it here.
+from imajin.contracts.studio import ImageFormat as ImageFormat  # noqa: PLC0414
 
 
 class StudioDefaults(BaseModel):
