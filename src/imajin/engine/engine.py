@@ -41,7 +41,7 @@ from imajin.engine.lora import LoraFile, applied_loras, check_family, resolve_lo
 from imajin.engine.metadata import save_image
 from imajin.engine.parameters import AppliedLora, GenerationParameters
 from imajin.engine.registry import ModelRegistry
-from imajin.engine.request import MAX_SEED, GenerationRequest
+from imajin.engine.request import MAX_SEED, GenerationRequest, parse_request
 from imajin.engine.schedulers import build_scheduler, samplers_for
 from imajin.engine.settings import EngineSettings
 from imajin.engine.spec import ModelSpec
@@ -169,7 +169,7 @@ class Engine:
             ConfigError: The configured device does not exist here.
         """
         if not isinstance(request, GenerationRequest):
-            request = GenerationRequest.parse(request)
+            request = parse_request(request)
         # Only the positive prompt: negative prompts name what must not appear, on purpose.
         if self._prompt_guard is not None:
             self._prompt_guard(request.prompt, "prompt")

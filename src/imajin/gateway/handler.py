@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from imajin.contracts.gateway import ChatTurn
 from imajin.engine.registry import ModelRegistry
-from imajin.engine.request import GenerationRequest
+from imajin.engine.request import GenerationRequest, parse_request
 from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
 from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import ChatImageParams, ImagegenParams, _Params
@@ -162,7 +162,7 @@ class GatewayRenderer:
         applied: PolicyApplied,
         timings: dict[str, float],
     ) -> dict[str, Any]:
-        request = GenerationRequest.parse(self._request_fields(params, applied))
+        request = parse_request(self._request_fields(params, applied))
         image, seed = self._generate(ctx, request, timings)
         check = None
         if params.threshold is not None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
+from imajin.contracts.assistant import ModelStyle, NegativeMode
 from imajin.errors import InvalidInput
 from imajin.safety.terms import load_terms
 
@@ -33,10 +34,6 @@ __all__ = [
     "split_terms",
 ]
 
-ModelStyle = Literal["photorealistic", "anime"]
-"""A model's style; callers resolve a model id to its style."""
-NegativeMode = Literal["platform", "indexable"]
-"""``platform``: legal + quality terms; ``indexable``: also SafeSearch terms."""
 
 MODEL_STYLES: Final[tuple[ModelStyle, ...]] = get_args(ModelStyle)
 NEGATIVE_MODES: Final[tuple[NegativeMode, ...]] = get_args(NegativeMode)

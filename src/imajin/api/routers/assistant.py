@@ -7,26 +7,19 @@ Paths are S1's, at the root of the app, so its clients keep working. The service
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from imajin.api.auth import GenerateAccess, ReadAccess
 from imajin.api.deps import AssistantDep
-from imajin.assistant import (
+from imajin.contracts.assistant import (
     AnalyzeContextRequest,
     GeneratePromptsRequest,
     GeneratePromptsResponse,
     GenerationConfig,
+    PipelineList,
     PipelineSpec,
-    PipelineSummary,
 )
 
 router = APIRouter(tags=["assistant"])
-
-
-class PipelineList(BaseModel):
-    """``GET /pipelines``: every pipeline, shipped and the operator's."""
-
-    pipelines: list[PipelineSummary]
 
 
 @router.get(

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from imajin import __version__
 from imajin.api.deps import HealthDep
-from imajin.storage.local import StorageHealth
+from imajin.contracts.common import HealthPublic
 
 router = APIRouter(tags=["health"])
-
-
-class HealthPublic(BaseModel):
-    status: Literal["ok", "degraded"]
-    service: str
-    version: str
-    database: Literal["ok", "unavailable"]
-    storage: StorageHealth
-    llm: dict[str, Any] | None = None
 
 
 def _health(checked: HealthDep) -> JSONResponse:

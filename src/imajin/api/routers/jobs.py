@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess
 from imajin.api.deps import EventsDep, JobsDep, Offset, SignDep
+from imajin.contracts.common import Page
+from imajin.contracts.jobs import JobPublic, JobStatus
 from imajin.events.models import Event, JobEvent
 from imajin.events.sse import stream_events
-from imajin.jobs.models import Job, JobError, JobProgress, JobStatus
-from imajin.storage.url_signing import Sign, sign_urls
+from imajin.jobs.models import public_job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
-class JobPublic(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-
-    id: str
-    kind: str
-    queue: str
-    priority: int
-    status: JobStatus
-    attempts: int
-    progress: JobProgress
-    params: dict[str, Any]
-    result: dict[str, Any] | None
-    error: JobError | None
-    cancel_requested: bool = Field(serialization_alias="cancelRequested")
-    worker_id: str | None = Field(serialization_alias="workerId")
-    group_id: str | None = Field(serialization_alias="groupId")
-    created_at: datetime = Field(serialization_alias="createdAt")
-    started_at: datetime | None = Field(serialization_alias="startedAt")
-    finished_at: datetime | None = Field(serialization_alias="finishedAt")
-
-    @classmethod
-    def of(cls, job: Job, *, sign: Sign) -> JobPublic:
-        """The API view; image URLs in the result signed by ``sign`` (SPEC §3.2)."""
-        public = cls.model_validate(job.model_dump())
-        if public.result is not None:
-            public.result = sign_urls(public.result, sign)
-        return public
 
 
 @router.get(
@@ -76,13 +37,13 @@ def list_jobs(
     found, total = jobs.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
     )
-    items = [JobPublic.of(job, sign=sign) for job in found]
+    items = [public_job(job, sign=sign) for job in found]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
 def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
-    return JobPublic.of(jobs.get(job_id), sign=sign)
+    return public_job(jobs.get(job_id), sign=sign)
 
 
 @router.delete(
@@ -92,7 +53,7 @@ def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
     summary="Cancel a job (queued: at once; running: between steps)",
 )
 def cancel_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
-    return JobPublic.of(jobs.cancel(job_id), sign=sign)
+    return public_job(jobs.cancel(job_id), sign=sign)
 
 
 @router.get(

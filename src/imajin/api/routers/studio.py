@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 
 from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import Offset, StudioDep
-from imajin.studio.schemas import (
+from imajin.contracts.studio import (
     BatchCreate,
     BatchCreated,
     BatchDetail,

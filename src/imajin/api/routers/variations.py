@@ -7,17 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import EngineDep, Offset, VariationsDep
-from imajin.errors import InvalidInput
-from imajin.variations.schemas import (
+from imajin.contracts.variations import (
+    MlHealth,
+    ModelPublic,
     RegenerateRequest,
     VariationCreate,
     VariationPage,
     VariationPublic,
 )
+from imajin.errors import InvalidInput
 
 router = APIRouter(prefix="/api/images", tags=["variations"])
 
@@ -76,18 +77,6 @@ def regenerate_variation(
 def delete_variation(variation_id: str, variations: VariationsDep) -> Response:
     variations.delete(variation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-class ModelPublic(BaseModel):
-    type: str = Field(description="The model's style: photorealistic or anime.")
-    model_id: str
-    device: str
-    loaded: bool
-
-
-class MlHealth(BaseModel):
-    status: str
-    models: list[ModelPublic]
 
 
 @router.get("/models", response_model=list[ModelPublic], dependencies=[ReadAccess])
