@@ -26,6 +26,7 @@ from imajin.client import (
 from imajin.contracts.events import JOB_TERMINAL_EVENTS
 from imajin.contracts.gateway import ChatImageResponse, ImagegenResponse
 from imajin.contracts.studio import StudioConfigUpdate
+from imajin.testing.manifest import write_tiny_manifest
 from tests.gateway.conftest import FixedScorer, GatewayFactory
 from tests.studio.conftest import ServedFactory
 
@@ -35,7 +36,10 @@ def until_terminal(events: list[EventPublic]) -> str:
     return events[-1].type
 
 
-def test_variations_from_create_to_delete(make_served: ServedFactory, tiny_sd15_path: Path) -> None:
+def test_variations_from_create_to_delete(
+    make_served: ServedFactory, data_dir: Path, tiny_sd15_path: Path
+) -> None:
+    write_tiny_manifest(data_dir, {"tiny-sd15": tiny_sd15_path})  # HTTP takes model ids
     live, _platform = make_served()
     request = VariationCreate.model_validate(
         {
@@ -45,7 +49,7 @@ def test_variations_from_create_to_delete(make_served: ServedFactory, tiny_sd15_
             "generation": {
                 "prompt": "a small harbour, watercolour",
                 "seed": 3,
-                "model": str(tiny_sd15_path),
+                "model": "tiny-sd15",
                 "inferenceSteps": 2,
             },
         }

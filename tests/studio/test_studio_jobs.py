@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import httpx
 from imajin.jobs.models import JobStatus
 from imajin.store.tables import utcnow
 from imajin.studio.params import BatchItemParams, GenerateParams
+from imajin.testing.manifest import write_tiny_manifest
 from tests.studio.conftest import ServedFactory
 
 LOST_WORKER = "elsewhere:1:x:local-0"
@@ -45,14 +47,18 @@ def test_a_generate_job_lost_with_its_worker_removes_its_empty_folder(
 
 
 def test_a_generate_job_that_fails_in_the_engine_removes_its_folder(
-    make_served: ServedFactory, tiny_sdxl_path: Path, tiny_sd15_lora: Path
+    make_served: ServedFactory, data_dir: Path, tiny_sdxl_path: Path, tiny_sd15_lora: Path
 ) -> None:
+    # Over HTTP a model is an id and a LoRA a file name in the LoRA folder (SPEC §2.1).
+    write_tiny_manifest(data_dir, {"tiny-sdxl": tiny_sdxl_path})
+    (data_dir / "models" / "loras").mkdir(parents=True, exist_ok=True)
+    shutil.copy(tiny_sd15_lora, data_dir / "models" / "loras" / tiny_sd15_lora.name)
     live, platform = make_served()
     outputs = platform.settings.data_dir / "outputs"
     body = {  # an SD 1.5 LoRA on an SDXL model: refused when the job runs
         "prompt": "a lighthouse",
-        "model": str(tiny_sdxl_path),
-        "loras": [{"path": str(tiny_sd15_lora)}],
+        "model": "tiny-sdxl",
+        "loras": [{"path": tiny_sd15_lora.name}],
     }
     accepted = httpx.post(f"{live.url}/api/generate", json=body, timeout=30)
     assert accepted.status_code == 202, accepted.text

@@ -141,7 +141,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_sd15_path: Path) -> Iter
         yield opened
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while sync Playwright is open it keeps an event loop
+# running on this thread, so any later asyncio.run() in the same process fails (under
+# pytest-xdist other modules run after these on the same worker).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert sync_playwright is not None
     with sync_playwright() as playwright:

@@ -11,7 +11,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import yaml
@@ -20,17 +20,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from imajin.assistant import (
+from imajin.cli.context import settings_from
+from imajin.client import ImajinClient, calls
+from imajin.contracts.assistant import (
     AnalyzeContextRequest,
-    AssistantService,
     GeneratePromptsRequest,
     GenerationConfig,
     ParsedPrompt,
 )
-from imajin.assistant.instance import load_instance_file
-from imajin.cli.context import settings_from
-from imajin.client import ImajinClient, calls
-from imajin.wiring import local_assistant
+
+if TYPE_CHECKING:  # the assistant (LLM layer, store) loads only for a command that runs it
+    from imajin.assistant import AssistantService
 
 __all__ = ["analyze", "pipelines", "prompts", "register"]
 
@@ -69,6 +69,8 @@ def _run(
     if url is not None:
         with ImajinClient(url, api_key=api_key) as client:
             return remote(client)
+    from imajin.wiring import local_assistant  # noqa: PLC0415  # see TYPE_CHECKING above
+
     with local_assistant(settings_from(ctx)) as assistant:
         return local(assistant)
 
@@ -108,6 +110,8 @@ def analyze(
     if minimum or maximum:
         body["maturity"] = {"minimumRating": minimum, "maximumRating": maximum}
     if instance is not None and Path(instance).is_file():
+        from imajin.assistant.instance import load_instance_file  # noqa: PLC0415
+
         body["instanceConfig"] = load_instance_file(Path(instance)).model_dump(mode="json")
     elif instance is not None:
         body["instance"] = instance
