@@ -20,6 +20,7 @@ from imajin.config.settings import Settings
 from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
+from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
@@ -73,6 +74,7 @@ class Platform:
     jobs: JobService
     events: EventStore
     bus: EventBus
+    streams: StreamHub  # every SSE stream's live events, read once by the relay
     analytics: AnalyticsConsumer
     metrics: CollectorRegistry
     variations: VariationService
@@ -283,6 +285,7 @@ def build_platform(
         jobs=jobs,
         events=events,
         bus=bus,
+        streams=StreamHub(bus),
         analytics=analytics,
         metrics=metrics,
         variations=variations,

@@ -34,7 +34,7 @@ def events(
     start = last_event_id if last_event_id is not None else after
     if start is None:
         start = platform.events.last_id()
-    stream = stream_events(platform.bus, after=start, types=event_type or (), subject=subject)
+    stream = stream_events(platform.streams, after=start, types=event_type or (), subject=subject)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

@@ -108,7 +108,7 @@ def job_events(
     def terminal(event: Event) -> bool:
         return event.type in JobEvent.TERMINAL
 
-    stream = stream_events(platform.bus, after=after, job_id=job_id, until=terminal)
+    stream = stream_events(platform.streams, after=after, job_id=job_id, until=terminal)
     return StreamingResponse(stream, media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
