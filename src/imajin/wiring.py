@@ -24,6 +24,7 @@ from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
+from imajin.health import HealthMonitor
 from imajin.jobs.admission import Admission
 from imajin.jobs.handlers import HandlerRegistry, noop_handler
 from imajin.jobs.local import LocalDispatcher
@@ -81,6 +82,7 @@ class Platform:
     studio: StudioService
     llm: LLMRegistry
     assistant: AssistantService
+    health: HealthMonitor
     gateway: GatewayService | None = None
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,6 +104,7 @@ class Platform:
         self._started = True
         for served in (self.settings.layout.images, self.settings.layout.outputs):
             remove_leftovers(served)
+        self.health.start()
         self.bus.start()
         self.heartbeats.start()
         self.jobs.start()
@@ -113,6 +116,7 @@ class Platform:
         self.jobs.stop()
         self.heartbeats.stop()
         self.bus.stop()
+        self.health.stop()
 
     def close(self) -> None:
         self.stop()
@@ -292,6 +296,7 @@ def build_platform(
         studio=studio,
         llm=llm,
         assistant=build_assistant_service(settings, llm=llm, database=database),
+        health=HealthMonitor(ping_database=database.ping, check_storage=storage.health),
     )
     register_handlers(platform)
     _gateway(platform)

@@ -1,17 +1,23 @@
-"""Health endpoints: open to everyone, for load balancers and the source systems' clients."""
+"""Health endpoints: open to everyone, for load balancers and the source systems' clients.
+
+The routes are ``async`` and take the platform from the request, not through a sync
+dependency: nothing here runs in the request thread pool, so a probe answers while a
+burst holds every pool thread (the checks themselves run on a background thread,
+see :mod:`imajin.health`).
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from imajin import __version__
-from imajin.api.deps import PlatformDep
 from imajin.assistant import llm_health
 from imajin.storage.local import StorageHealth
+from imajin.wiring import Platform
 
 router = APIRouter(tags=["health"])
 
@@ -25,32 +31,33 @@ class HealthPublic(BaseModel):
     llm: dict[str, Any] | None = None
 
 
-def _health(platform: PlatformDep) -> JSONResponse:
-    storage = platform.storage.health()
-    database_ok = platform.database.ping()
-    healthy = database_ok and storage.writable
+def _health(request: Request) -> JSONResponse:
+    platform: Platform = request.app.state.platform
+    snapshot = platform.health.current()
     body = HealthPublic(
-        status="ok" if healthy else "degraded",
+        status="ok" if snapshot.healthy else "degraded",
         # The variations contract (SPEC §3.2) names the service "image-generator".
         service="image-generator",
         version=__version__,
-        database="ok" if database_ok else "unavailable",
-        storage=storage,
+        database="ok" if snapshot.database_ok else "unavailable",
+        storage=snapshot.storage,
         **llm_health(platform.assistant),  # the prompt assistant's backend and model
     )
-    return JSONResponse(body.model_dump(by_alias=True), status_code=200 if healthy else 503)
+    return JSONResponse(
+        body.model_dump(by_alias=True), status_code=200 if snapshot.healthy else 503
+    )
 
 
 @router.get("/health", response_model=HealthPublic, summary="Platform health")
-def health(platform: PlatformDep) -> JSONResponse:
-    return _health(platform)
+async def health(request: Request) -> JSONResponse:
+    return _health(request)
 
 
 @router.get("/healthz", response_model=HealthPublic, summary="Health (gateway path)")
-def healthz(platform: PlatformDep) -> JSONResponse:
-    return _health(platform)
+async def healthz(request: Request) -> JSONResponse:
+    return _health(request)
 
 
 @router.get("/api/health", response_model=HealthPublic, summary="Health (studio path)")
-def api_health(platform: PlatformDep) -> JSONResponse:
-    return _health(platform)
+async def api_health(request: Request) -> JSONResponse:
+    return _health(request)
