@@ -33,6 +33,7 @@ from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMRegistry
+from imajin.retention import RetentionSweeper
 from imajin.safety import build_negative_prompt, enforce
 from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage
@@ -83,6 +84,7 @@ class Platform:
     llm: LLMRegistry
     assistant: AssistantService
     health: HealthMonitor
+    retention: RetentionSweeper
     gateway: GatewayService | None = None
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,7 +100,7 @@ class Platform:
 
     def start(self) -> None:
         """Sweep crash leftovers from the served folders, then start background work:
-        event relay, heartbeats, dispatcher threads."""
+        health checker, event relay, heartbeats, dispatcher threads, retention."""
         if self._started:
             return
         self._started = True
@@ -108,11 +110,13 @@ class Platform:
         self.bus.start()
         self.heartbeats.start()
         self.jobs.start()
+        self.retention.start()
 
     def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        self.retention.stop()
         self.jobs.stop()
         self.heartbeats.stop()
         self.bus.stop()
@@ -297,6 +301,13 @@ def build_platform(
         llm=llm,
         assistant=build_assistant_service(settings, llm=llm, database=database),
         health=HealthMonitor(ping_database=database.ping, check_storage=storage.health),
+        retention=RetentionSweeper(
+            jobs=repository,
+            events=events,
+            relayed_through=lambda: bus.relayed_through,
+            history_days=settings.jobs.history_days,
+            retention_days=settings.events.retention_days,
+        ),
     )
     register_handlers(platform)
     _gateway(platform)

@@ -40,6 +40,11 @@ class EventBus:
         self.latest_id = 0  # newest id delivered
         self._cursor: int | None = 0  # None: "from now on", fixed at the first successful read
 
+    @property
+    def relayed_through(self) -> int | None:
+        """Every event up to this id has been delivered here (None: not read yet)."""
+        return self._cursor
+
     def subscribe(self, callback: Subscriber, *, types: Sequence[str] = ()) -> Callable[[], None]:
         """Call ``callback`` for each new event (of ``types``, if given); returns unsubscribe."""
         subscription = _Subscription(callback, frozenset(types))
