@@ -246,7 +246,8 @@ def fill_queue(url: str) -> None:
         raise RuntimeError(f"could not fill the queue: {response.status_code} {response.text}")
 
 
-async def run(server: Server, *, submits: int, stream_count: int) -> list[Phase]:
+async def run(server: Server, *, submits: int, stream_count: int, settle_s: float) -> list[Phase]:
+    await asyncio.sleep(settle_s)
     cold = await burst(server, "cold burst", submits)  # the first burst after start-up
     await asyncio.sleep(1)  # the cold burst's aftermath settles
     idle = await baseline(server.url, probes=100)
@@ -294,13 +295,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submits", type=int, default=300)
     parser.add_argument("--streams", type=int, default=200, help="0 skips the SSE phase")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="seconds between start-up and the cold burst (the server imports torch "
+        "in the background for the first seconds)",
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory(prefix="imajin-bench-") as tmp,
         served(Path(tmp) / "data") as server,
     ):
         fill_queue(server.url)
-        phases = asyncio.run(run(server, submits=args.submits, stream_count=args.streams))
+        phases = asyncio.run(
+            run(server, submits=args.submits, stream_count=args.streams, settle_s=args.settle)
+        )
         met = report(phases, args.submits)
     sys.exit(0 if met else 1)
 
