@@ -67,8 +67,12 @@ lint: install ## Lint with ruff (includes the McCabe complexity limit)
 typecheck: install ## Strict mypy over src/
 	$(BIN)/mypy
 
-pytest: install ## Only the test suite (pass ARGS="-k name" to select)
-	$(BIN)/pytest $(ARGS)
+# Two pytest-xdist workers by default: much of the suite waits on subprocesses, servers and
+# jobs rather than the CPU. --dist loadfile keeps a module's tests (and its module-scoped
+# fixtures, such as a loaded model) on one worker. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+pytest: install ## Only the test suite (pass ARGS="-k name" to select; TEST_WORKERS=0 for one process)
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),-p no:xdist,-n $(TEST_WORKERS) --dist loadfile) $(ARGS)
 
 bench-engine: install ## Engine overhead vs plain diffusers on the tiny models
 	$(BIN)/python -m benchmarks.engine.bench_engine

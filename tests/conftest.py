@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
@@ -24,6 +25,9 @@ from imajin.store.database import Database, normalize_url
 from imajin.store.migrate import upgrade
 from imajin.wiring import Platform, build_platform
 
+if TYPE_CHECKING:
+    from imajin.llm.backends.transformers_gguf import TransformersGGUFBackend
+
 # Tiny random-weight pipelines of the real architectures, built once per session.
 pytest_plugins = ["imajin.testing.pytest_plugin"]
 
@@ -32,10 +36,32 @@ POSTGRES_URL = os.environ.get("IMAJIN_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
+@pytest.fixture(scope="session")
+def embedded_backend() -> Iterator[TransformersGGUFBackend]:
+    """The real embedded LLM (SmolLM2-135M GGUF), loaded once per session (~25 s on 2 cores).
+
+    Modules wrap it in the LLMClient their code uses (call policy, prompt guard).
+    """
+    from imajin.llm.backends.transformers_gguf import (  # noqa: PLC0415  # loads torch
+        TransformersGGUFBackend,
+        TransformersGGUFOptions,
+    )
+
+    backend = TransformersGGUFBackend(TransformersGGUFOptions())
+    backend.load()
+    yield backend
+    backend.close()
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings from the shipped defaults with a private data directory."""
     return load_settings(environ={"IMAJIN_DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path)
+
+
+# The schemas this process created. Only those are checked at the end: under pytest-xdist
+# another worker's schemas exist while its tests run, and they are its to drop.
+_CREATED_SCHEMAS: set[str] = set()
 
 
 def _postgres_schemas() -> set[str]:
@@ -50,12 +76,10 @@ def _postgres_schemas() -> set[str]:
 @pytest.fixture(scope="session", autouse=True)
 def _postgres_left_as_found() -> Iterator[None]:
     """Each PostgreSQL test works in its own schema; at the end none may be left behind."""
-    if not POSTGRES_URL:
-        yield
-        return
-    before = _postgres_schemas()
     yield
-    leftover = _postgres_schemas() - before
+    if not POSTGRES_URL or not _CREATED_SCHEMAS:
+        return
+    leftover = _postgres_schemas() & _CREATED_SCHEMAS
     assert not leftover, f"tests left schemas behind in PostgreSQL: {sorted(leftover)}"
 
 
@@ -71,6 +95,7 @@ def open_database(backend: str, tmp_path: Path) -> Iterator[Database]:
         return
     assert POSTGRES_URL is not None
     schema = f"imajin_test_{uuid.uuid4().hex[:12]}"
+    _CREATED_SCHEMAS.add(schema)
     admin = create_engine(normalize_url(POSTGRES_URL))
     with admin.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')

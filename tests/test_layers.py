@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,37 @@ def test_the_check_sees_lazy_and_from_imports(tmp_path: Path) -> None:
         "imajin.api.app",
         "imajin.cli",
     }
+
+
+# What a client machine need not have: the web stack, the database layer, the ML stack,
+# and the server's own packages.
+SERVER_ONLY = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "torch",
+    "diffusers",
+    "transformers",
+    "pyvips",
+    "imajin.store",
+    "imajin.api",
+    "imajin.engine",
+    "imajin.wiring",
+)
+
+
+def test_importing_the_client_loads_no_server_library() -> None:
+    # A fresh interpreter: this one has the whole server loaded already.
+    script = "import json, sys\nimport imajin.client\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = json.loads(done.stdout)
+    offenders = [
+        name
+        for name in loaded
+        if any(name == banned or name.startswith(f"{banned}.") for banned in SERVER_ONLY)
+    ]
+    assert offenders == []
+    assert "imajin.client" in loaded and "httpx" in loaded  # it did import the client

@@ -1,7 +1,9 @@
 """The composition root: the one place that builds implementations from settings.
 
-Services get their collaborators through constructors; routes reach them
-through :class:`Platform`, stored on the app's state.
+Services get their collaborators through constructors; routes reach each
+service through its own dependency (:mod:`imajin.api.deps`), taken from the
+:class:`Platform` stored on the app's state. Tests swap collaborators through
+:class:`PlatformOverrides`, never by assigning to a built platform.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prometheus_client import CollectorRegistry
 
-from imajin.assistant import AssistantService, build_assistant, prompt_guard
+from imajin.assistant import AssistantService, build_assistant, llm_health, prompt_guard
 from imajin.config.settings import Settings
 from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
@@ -23,6 +25,7 @@ from imajin.events.bus import EventBus
 from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
+from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
 from imajin.health import HealthMonitor
 from imajin.jobs.admission import Admission
@@ -32,25 +35,28 @@ from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
-from imajin.llm import LLMRegistry
+from imajin.llm import LLMClient, LLMRegistry
 from imajin.retention import RetentionSweeper
-from imajin.safety import build_negative_prompt, enforce
+from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
-from imajin.storage.local import LocalFileStorage
+from imajin.storage.local import LocalFileStorage, StorageHealth
 from imajin.storage.temp import remove_leftovers
+from imajin.storage.url_signing import UrlSigner
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
 from imajin.store.migrate import upgrade
 from imajin.studio.catalog import SetCatalog, shipped_sets_dir
 from imajin.studio.handler import StudioRenderer
+from imajin.studio.params import BATCH_ITEM_JOB, GENERATE_JOB
 from imajin.studio.repository import BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
-from imajin.studio.service import BATCH_ITEM_JOB, GENERATE_JOB, StudioService, check_defaults
+from imajin.studio.service import StudioService, check_defaults
 from imajin.training.handler import JOB_KIND as TRAINING_JOB
 from imajin.training.handler import make_training_handler
+from imajin.variations.params import JOB_KIND as VARIATION_JOB
 from imajin.variations.repository import VariationRepository
-from imajin.variations.service import JOB_KIND as VARIATION_JOB
 from imajin.variations.service import VariationService
+from imajin.variations.urls import VariationUrls
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
@@ -58,6 +64,38 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Role = Literal["server", "worker"]
+
+
+@dataclass(frozen=True)
+class PlatformOverrides:
+    """Collaborators to use instead of the ones :func:`build_platform` would build.
+
+    For tests (a scripted LLM, a scorer that needs no weights) and embedders; each
+    one left None is built from the settings.
+
+    Attributes:
+        assistant: The prompt assistant.
+        gateway_llm: The LLM client the gateway's prompt steps use.
+        image_scorer: The gateway's output check (default: the OpenNSFW scorer).
+    """
+
+    assistant: AssistantService | None = None
+    gateway_llm: LLMClient | None = None
+    image_scorer: ImageScorer | None = None
+
+
+@dataclass(frozen=True)
+class PlatformHealth:
+    """What ``/health`` reports, gathered in one call."""
+
+    database_ok: bool
+    storage: StorageHealth
+    llm: dict[str, Any]
+    """The prompt assistant's default model and its backend (loads nothing)."""
+
+    @property
+    def healthy(self) -> bool:
+        return self.database_ok and self.storage.writable
 
 
 @dataclass
@@ -69,6 +107,7 @@ class Platform:
     storage: FileStorage
     images: FileStorage
     api_keys: ApiKeyRepository
+    url_signer: UrlSigner
     models: ModelRegistry
     handlers: HandlerRegistry
     heartbeats: Heartbeats
@@ -83,7 +122,7 @@ class Platform:
     studio: StudioService
     llm: LLMRegistry
     assistant: AssistantService
-    health: HealthMonitor
+    health_monitor: HealthMonitor  # /health answers from its last checks
     retention: RetentionSweeper
     gateway: GatewayService | None = None
     _engine: Engine | None = None
@@ -98,6 +137,16 @@ class Platform:
                 self._engine = build_engine(self.settings, registry=self.models)
             return self._engine
 
+    def health(self) -> PlatformHealth:
+        """The background checker's last store ping and storage check (never waits on
+        them), and the LLM backend's description."""
+        checked = self.health_monitor.current()
+        return PlatformHealth(
+            database_ok=checked.database_ok,
+            storage=checked.storage,
+            llm=llm_health(self.assistant)["llm"],
+        )
+
     def start(self) -> None:
         """Sweep crash leftovers from the served folders, then start background work:
         health checker, event relay, heartbeats, dispatcher threads, retention."""
@@ -106,7 +155,7 @@ class Platform:
         self._started = True
         for served in (self.settings.layout.images, self.settings.layout.outputs):
             remove_leftovers(served)
-        self.health.start()
+        self.health_monitor.start()
         self.bus.start()
         self.heartbeats.start()
         self.jobs.start()
@@ -120,7 +169,7 @@ class Platform:
         self.jobs.stop()
         self.heartbeats.stop()
         self.bus.stop()
-        self.health.stop()
+        self.health_monitor.stop()
 
     def close(self) -> None:
         self.stop()
@@ -129,7 +178,11 @@ class Platform:
 
 
 def negative_prompt(style: str, given: str | None) -> str:
-    """Every negative prompt: the caller's (or the platform's) terms plus legal safety."""
+    """Every negative prompt: the caller's (or the platform's) terms plus legal safety.
+
+    Built once, by the service that queues the request; the engine only completes
+    one that lacks a legal term (:func:`imajin.safety.complete_negative_prompt`).
+    """
     return build_negative_prompt(style, override=given)
 
 
@@ -157,7 +210,8 @@ def build_engine(settings: Settings, *, registry: ModelRegistry | None = None) -
     return engine_from(
         settings.engine,
         data_dir=settings.data_dir,
-        negative_prompt_builder=negative_prompt,
+        # Guards of last resort: the services check and build at submit time already.
+        negative_prompt_builder=complete_negative_prompt,
         prompt_guard=check_prompt,
         registry=registry or build_models(settings),
     )
@@ -196,27 +250,27 @@ def register_handlers(platform: Platform) -> None:
 
     handlers = platform.handlers
     handlers.register("noop", noop_handler)
-    handlers.register(
-        VARIATION_JOB,
-        VariationRenderer(
-            repository=platform.variations.repository,
-            service=platform.variations,
-            engine=lambda: platform.engine,
-            images=platform.images,
-            imaging=platform.settings.imaging,
-        ),
+    variations = VariationRenderer(
+        repository=platform.variations.repository,
+        models=platform.models,
+        engine=lambda: platform.engine,
+        images=platform.images,
+        urls=platform.variations.urls,
+        imaging=platform.settings.imaging,
     )
+    handlers.register(VARIATION_JOB, variations, settle=variations.settle)
     studio = StudioRenderer(
         engine=lambda: platform.engine,
         outputs=platform.studio.outputs,
         thumbnail_px=platform.settings.studio.thumbnail_px,
     )
     handlers.register(BATCH_ITEM_JOB, studio.batch_item)
-    handlers.register(GENERATE_JOB, studio.generate)
+    handlers.register(GENERATE_JOB, studio.generate, settle=studio.settle_generate)
     handlers.register(
         TRAINING_JOB,
         make_training_handler(
-            resolve_model=platform.models.resolve,
+            # Training jobs come from the CLI (no HTTP route submits them): paths allowed.
+            resolve_model=lambda model: platform.models.resolve(model, allow_paths=True),
             data_root=platform.settings.layout.training,
             # Straight into the LoRA folder: a trained LoRA is usable by id at once.
             output_root=platform.settings.layout.loras,
@@ -232,20 +286,23 @@ def build_platform(
     *,
     database: Database | None = None,
     role: Role = "server",
+    overrides: PlatformOverrides | None = None,
 ) -> Platform:
     """Build every service from ``settings``.
 
     Args:
         database: lets tests pass their own.
         role: ``worker`` builds no dispatcher threads (Celery delivers the jobs).
+        overrides: collaborators to use instead of building them.
     """
+    overrides = overrides or PlatformOverrides()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = database or build_database(settings)
     storage = LocalFileStorage(settings.data_dir)
     metrics = CollectorRegistry()
 
     handlers = HandlerRegistry()
-    repository = JobRepository(database)
+    repository = JobRepository(database, settle=handlers.settle)
     heartbeats = Heartbeats(repository, interval_s=settings.jobs.heartbeat_interval_s)
     runner = JobRunner(repository, handlers, heartbeats)
     jobs = JobService(
@@ -268,6 +325,9 @@ def build_platform(
 
     images = LocalFileStorage(settings.layout.images)
     models = build_models(settings)
+    api_keys = ApiKeyRepository(database, configured=settings.auth.keys)
+    # Image URLs are signed whenever auth is on (SPEC §3.2).
+    url_signer = UrlSigner(settings.layout.url_secret, active=api_keys.auth_required)
     variations = VariationService(
         repository=VariationRepository(database),
         jobs=jobs,
@@ -276,8 +336,16 @@ def build_platform(
         settings=settings.variations,
         negative_prompt=negative_prompt,
         check_prompt=check_prompt,
+        urls=VariationUrls(settings.variations.public_base_url, signer=url_signer),
     )
-    studio = _studio(settings, database=database, jobs=jobs, storage=storage, models=models)
+    studio = _studio(
+        settings,
+        database=database,
+        jobs=jobs,
+        storage=storage,
+        models=models,
+        url_signer=url_signer,
+    )
     # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).
     llm = build_llm(settings)
     platform = Platform(
@@ -285,7 +353,8 @@ def build_platform(
         database=database,
         storage=storage,
         images=images,
-        api_keys=ApiKeyRepository(database, configured=settings.auth.keys),
+        api_keys=api_keys,
+        url_signer=url_signer,
         models=models,
         handlers=handlers,
         heartbeats=heartbeats,
@@ -299,8 +368,9 @@ def build_platform(
         variations=variations,
         studio=studio,
         llm=llm,
-        assistant=build_assistant_service(settings, llm=llm, database=database),
-        health=HealthMonitor(ping_database=database.ping, check_storage=storage.health),
+        assistant=overrides.assistant
+        or build_assistant_service(settings, llm=llm, database=database),
+        health_monitor=HealthMonitor(ping_database=database.ping, check_storage=storage.health),
         retention=RetentionSweeper(
             jobs=repository,
             events=events,
@@ -310,18 +380,24 @@ def build_platform(
         ),
     )
     register_handlers(platform)
-    _gateway(platform)
+    _gateway(platform, overrides)
     return platform
 
 
-def _gateway(platform: Platform) -> None:
+def _gateway(platform: Platform, overrides: PlatformOverrides) -> None:
     settings = platform.settings
+    given = overrides.gateway_llm
+
+    def llm() -> LLMClient:
+        return given or platform.llm.client_for(settings.gateway.llm_model)
+
     gateway, renderer = build_gateway(
         settings=settings.gateway,
         jobs=platform.jobs,
         models=platform.models,
-        llm=lambda: platform.llm.client_for(settings.gateway.llm_model),
+        llm=llm,
         engine=lambda: platform.engine,
+        scorer=overrides.image_scorer,
         metrics=platform.metrics,
     )
     platform.gateway = gateway
@@ -336,6 +412,7 @@ def _studio(
     jobs: JobService,
     storage: FileStorage,
     models: ModelRegistry,
+    url_signer: UrlSigner,
 ) -> StudioService:
     layout = settings.layout
     lora_dirs = layout.lora_dirs(settings.engine.lora_dirs)
@@ -357,6 +434,7 @@ def _studio(
         settings=settings.studio,
         check_prompt=check_prompt,
         lora_dirs=lora_dirs,
+        url_signer=url_signer,
     )
 
 

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from imajin.api.app import create_app
-from imajin.assistant import AssistantService, RuleOneGuard
+from imajin.assistant import AssistantService, RuleOneGuard, compose_assistant
 from imajin.assistant.cache import SqlAnswerCache
 from imajin.assistant.instance import InstanceCatalog
 from imajin.assistant.pipeline_catalog import PipelineCatalog
@@ -28,7 +28,7 @@ from imajin.config.settings import Settings
 from imajin.llm import CallPolicy, CompletionRequest, LLMClient, ScriptedBackend
 from imajin.llm.scripted import minimal_instance
 from imajin.store.database import Database
-from imajin.wiring import Platform, build_platform
+from imajin.wiring import Platform, PlatformOverrides, build_platform
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "instances"
 FAST = CallPolicy(retries=0, output_retries=1, backoff_s=0.0, timeout_s=10)
@@ -126,7 +126,7 @@ def make_service(llm: LLMClient, database: Database, tmp_path: Path) -> ServiceF
         cache: bool = True,
         operator_dir: Path | None = None,
     ) -> AssistantService:
-        return AssistantService(
+        return compose_assistant(
             llm=llm,
             cache=SqlAnswerCache(database) if cache else None,
             instances=InstanceCatalog(instances or {}, default=default, base_dir=tmp_path),
@@ -147,8 +147,9 @@ def assistant_platform(
     settings: Settings, database: Database, service: AssistantService
 ) -> Iterator[Platform]:
     """A platform whose assistant is the scripted one (wiring.py builds the real one)."""
-    platform = build_platform(settings, database=database)
-    platform.assistant = service
+    platform = build_platform(
+        settings, database=database, overrides=PlatformOverrides(assistant=service)
+    )
     yield platform
     platform.close()
 

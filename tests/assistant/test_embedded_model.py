@@ -1,7 +1,7 @@
 """The assistant on the real embedded model: SmolLM2-135M-Instruct (GGUF) run by transformers.
 
-The model loads once for this module (about 25 s on 2 CPU cores) and a whole chain
-takes a minute or two. Quality is not asserted, only that every answer is
+The model loads once per session (the `embedded_backend` fixture, about 25 s on 2 CPU
+cores) and a whole chain takes a minute or two. Quality is not asserted, only that every answer is
 schema-valid and the response complete.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,8 +20,11 @@ from imajin.assistant.chain import CONTEXT_PLACEHOLDERS, load_chain, render
 from imajin.assistant.reasoning import Asker, Question
 from imajin.assistant.rule_one import quote
 from imajin.llm import CallPolicy, LLMClient
-from imajin.llm.backends.transformers_gguf import TransformersGGUFBackend, TransformersGGUFOptions
+from imajin.llm.backends.transformers_gguf import TransformersGGUFBackend
 from imajin.safety import MODEL_STYLES
+from imajin.store.database import Database
+from imajin.store.migrate import upgrade
+from tests.conftest import open_database
 
 pytestmark = pytest.mark.slow
 
@@ -37,16 +41,23 @@ LEAN = {
 
 
 @pytest.fixture(scope="module")
-def embedded() -> Iterator[LLMClient]:
-    backend = TransformersGGUFBackend(TransformersGGUFOptions())
-    backend.load()
-    yield LLMClient.for_backend(
-        backend,
+def embedded(embedded_backend: TransformersGGUFBackend) -> LLMClient:
+    return LLMClient.for_backend(
+        embedded_backend,
         model_id="smollm2",
         policy=CallPolicy(timeout_s=600, output_retries=1),
         prompt_guard=RuleOneGuard(development_mode=True),
     )
-    backend.close()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    """SQLite only: the store runs on both backends elsewhere; here the model is the subject
+    (a second full chain on the 135M model for PostgreSQL cost a minute and tested nothing new).
+    """
+    with open_database("sqlite", tmp_path) as database:
+        upgrade(database)
+        yield database
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Client fixtures: the assistant app (scripted LLM) served by a live server."""
+"""Client fixtures: the assistant app (scripted LLM), the studio's and the gateway's, served."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from tests.assistant.conftest import (  # noqa: F401  # fixtures shared with the
     service,
 )
 from tests.conftest import LiveServer
+from tests.gateway.conftest import make_gateway  # noqa: F401  # the gateway suite's fixture
+from tests.studio.conftest import data_dir, make_served  # noqa: F401  # the studio suite's
 
 
 @pytest.fixture

@@ -101,8 +101,8 @@ def test_a_cancelled_item_leaves_its_neighbours_whole(
 
 def test_default_max_batch_is_one_on_cpu(make_engine: Callable[..., tuple[Engine, Any]]) -> None:
     engine, _ = make_engine()
-    spec = engine.registry.resolve("tiny-sd15")
+    spec = engine.registry.resolve("tiny-sd15", allow_paths=True)
     assert engine.max_batch_for(spec) == 1
     engine, _ = make_engine(max_batch=2, max_batches={"tiny-sd15": 6})
     assert engine.max_batch_for(spec) == 6
-    assert engine.max_batch_for(engine.registry.resolve("tiny-sdxl")) == 2
+    assert engine.max_batch_for(engine.registry.resolve("tiny-sdxl", allow_paths=True)) == 2

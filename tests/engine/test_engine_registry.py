@@ -52,17 +52,17 @@ def test_shipped_manifest_lists_every_spec_model() -> None:
 
 def test_styles_resolve_to_configured_defaults() -> None:
     registry = ModelRegistry(load_manifests(), defaults=StyleDefaults())
-    assert registry.resolve("photorealistic").id == "juggernaut-xi-v11"
-    assert registry.resolve("anime").id == "animagine-xl-4.0-opt"
+    assert registry.resolve("photorealistic", allow_paths=True).id == "juggernaut-xi-v11"
+    assert registry.resolve("anime", allow_paths=True).id == "animagine-xl-4.0-opt"
     custom = ModelRegistry(load_manifests(), defaults=StyleDefaults(anime="noobai-xl-vpred"))
-    assert custom.resolve("anime").id == "noobai-xl-vpred"
-    assert custom.resolve("sd35-large").family == "sd3"
+    assert custom.resolve("anime", allow_paths=True).id == "noobai-xl-vpred"
+    assert custom.resolve("sd35-large", allow_paths=True).family == "sd3"
 
 
 def test_unknown_id_lists_known_ids() -> None:
     registry = ModelRegistry(load_manifests(), defaults=StyleDefaults())
     with pytest.raises(NotFound) as caught:
-        registry.resolve("no-such-model")
+        registry.resolve("no-such-model", allow_paths=True)
     assert caught.value.field == "model"
     assert "no-such-model" in caught.value.message
     assert "juggernaut-xi-v11" in caught.value.message
@@ -155,9 +155,9 @@ def test_operator_manifest_errors_name_the_field(tmp_path: Path) -> None:
 
 def test_local_folders_resolve_by_path(tiny_sd15_path: Path, tiny_sdxl_path: Path) -> None:
     registry = ModelRegistry(load_manifests(), defaults=StyleDefaults())
-    sd15 = registry.resolve(str(tiny_sd15_path))
+    sd15 = registry.resolve(str(tiny_sd15_path), allow_paths=True)
     assert (sd15.family, sd15.native, sd15.id) == ("sd15", 64, str(tiny_sd15_path.resolve()))
-    sdxl = registry.resolve(str(tiny_sdxl_path))
+    sdxl = registry.resolve(str(tiny_sdxl_path), allow_paths=True)
     assert (sdxl.family, sdxl.native, sdxl.scheduler) == ("sdxl", 128, "euler_a")
 
 
@@ -174,9 +174,9 @@ def test_folder_without_card_uses_model_index(tiny_sdxl_path: Path, tmp_path: Pa
 def test_missing_or_foreign_local_paths(tmp_path: Path) -> None:
     registry = ModelRegistry(load_manifests(), defaults=StyleDefaults())
     with pytest.raises(NotFound):
-        registry.resolve(str(tmp_path / "nothing-here"))
+        registry.resolve(str(tmp_path / "nothing-here"), allow_paths=True)
     with pytest.raises(InvalidInput, match=r"model_index\.json"):
-        registry.resolve(str(tmp_path))
+        registry.resolve(str(tmp_path), allow_paths=True)
     pickle = tmp_path / "model.ckpt"
     pickle.write_bytes(b"x")
     with pytest.raises(InvalidInput, match=r"\.safetensors"):
@@ -223,3 +223,17 @@ def test_bad_sources_are_refused() -> None:
         parse_source("/models/x.ckpt")
     with pytest.raises(ValueError, match="not a model source"):
         parse_source("just-a-word")
+
+
+def test_without_paths_a_real_folder_is_just_an_unknown_model(
+    tiny_sd15_path: Path, tmp_path: Path
+) -> None:
+    registry = ModelRegistry(load_manifests(), defaults=StyleDefaults())
+    assert registry.resolve("anime", allow_paths=False).id == "animagine-xl-4.0-opt"
+    messages = []
+    for model in (str(tiny_sd15_path), str(tmp_path), str(tmp_path / "missing"), "no-such-id"):
+        with pytest.raises(NotFound) as caught:
+            registry.resolve(model, allow_paths=False)
+        messages.append(caught.value.message.replace(repr(model), "<model>"))
+    assert len(set(messages)) == 1, messages
+    assert "local" not in messages[0]  # no hint that paths would be read

@@ -8,8 +8,10 @@ from typing import Any, get_args
 
 import pytest
 
-from imajin.engine import GenerationRequest, IncompatibleLora
-from imajin.engine.schedulers import SAMPLERS, SchedulerName
+from imajin.contracts.generation import SchedulerName
+from imajin.engine import IncompatibleLora
+from imajin.engine.request import parse_request
+from imajin.engine.schedulers import SAMPLERS
 from imajin.errors import InvalidInput, NotFound
 
 
@@ -49,7 +51,7 @@ def test_scheduler_names_match_sampler_table() -> None:
 )
 def test_validation_names_field_and_rule(data: dict[str, Any], field: str, words: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        GenerationRequest.parse(data)
+        parse_request(data)
     assert caught.value.field == field
     assert caught.value.message.startswith(f"{field}:")
     assert words in caught.value.message

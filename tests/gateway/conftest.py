@@ -18,11 +18,9 @@ from PIL import Image
 
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
-from imajin.gateway import build_gateway
-from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
 from imajin.llm import CallPolicy, Completion, CompletionRequest, LLMClient, ScriptedBackend
 from imajin.store.migrate import upgrade
-from imajin.wiring import Platform, build_platform
+from imajin.wiring import Platform, PlatformOverrides, build_platform
 
 DEFAULT_ANSWERS = {
     "shorten": {"message": "a lighthouse on a cliff at dusk"},
@@ -97,23 +95,14 @@ def make_gateway(tmp_path: Path, tiny_zimage_path: Path) -> Iterator[GatewayFact
             **env,
         }
         settings = load_settings(environ=environ, cwd=tmp_path)
-        platform = build_platform(settings)
-        upgrade(platform.database)
         scripted = ScriptedLLM()
         client = llm_client or LLMClient.for_backend(
             ScriptedBackend(respond=scripted), policy=CallPolicy(retries=0, output_retries=1)
         )
-        service, renderer = build_gateway(
-            settings=settings.gateway,
-            jobs=platform.jobs,
-            models=platform.models,
-            llm=lambda: client,
-            engine=lambda: platform.engine,
-            scorer=scorer,
+        platform = build_platform(
+            settings, overrides=PlatformOverrides(gateway_llm=client, image_scorer=scorer)
         )
-        platform.gateway = service
-        platform.handlers.replace(CHAT_IMAGE_JOB, renderer.chat_image)
-        platform.handlers.replace(IMAGEGEN_JOB, renderer.imagegen)
+        upgrade(platform.database)
         test_client = TestClient(create_app(platform))
         test_client.__enter__()
         platforms.append(platform)

@@ -123,6 +123,12 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
     cluster.close()
 
 
+def _started(platform: Platform, job_id: str) -> bool:
+    """Its handler is running: an attempt is counted when the handler starts, not at claim."""
+    job = platform.jobs.get(job_id)
+    return job.status == JobStatus.RUNNING and job.attempts >= 1
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -152,7 +158,7 @@ def test_killed_worker_job_completes_exactly_once_on_another(cluster: Cluster) -
     platform = cluster.platform()
     cluster.wait_ready()
     job = platform.jobs.submit(noop(steps=15, sleep_s=0.2))
-    wait_until(lambda: platform.jobs.get(job.id).status == JobStatus.RUNNING)
+    wait_until(lambda: _started(platform, job.id))
     first_worker = platform.jobs.get(job.id).worker_id
     assert first_worker is not None
     victim = int(first_worker.split(":")[1])

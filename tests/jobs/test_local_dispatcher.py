@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
 from imajin.events.models import JobEvent
 from imajin.events.outbox import record_event
-from imajin.jobs.handlers import JobContext
-from imajin.jobs.models import JobSpec, JobStatus
+from imajin.jobs.handlers import JobContext, noop_handler
+from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.store.tables import utcnow
 from imajin.wiring import Platform
 from tests.jobs.conftest import PlatformFactory, event_types, noop
 
@@ -97,3 +101,57 @@ def test_success_writes_commit_with_the_final_state(make_platform: PlatformFacto
     job = platform.jobs.submit(JobSpec(kind="domain"))
     assert platform.jobs.wait(job.id).result == {"ok": "yes"}
     assert "THING_HAPPENED" in event_types(platform, job)
+
+
+def test_every_unsuccessful_end_runs_the_kinds_settle_hook_in_its_transaction(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, workers=1, max_attempts=1)
+    settled: list[tuple[str, str]] = []
+
+    def settle(session: Session, job: Job) -> None:
+        # Written in the final transaction: the event exists exactly when the job ended.
+        record_event(session, "DEPENDENT_SETTLED", {"status": job.status}, job_id=job.id)
+        settled.append((job.id, job.status))
+
+    def explode(_ctx: JobContext) -> None:
+        raise ZeroDivisionError("escapes the handler")
+
+    platform.handlers.register("settled", explode, settle=settle)
+    repository = platform.jobs.repository
+
+    queued = platform.jobs.submit(JobSpec(kind="settled"))
+    platform.jobs.cancel(queued.id)  # cancelled while queued: no handler ever ran
+
+    lost = platform.jobs.submit(JobSpec(kind="settled"))
+    repository.claim(lost.id, "elsewhere:1:x:w")
+    repository.begin_attempt(lost.id, "elsewhere:1:x:w")
+    repository.recover(stale_before=utcnow() + timedelta(seconds=1), dead=lambda _w: False)
+
+    platform.start()
+    crashed = platform.jobs.submit(JobSpec(kind="settled"))
+    assert platform.jobs.wait(crashed.id).status == JobStatus.FAILED
+
+    assert settled == [
+        (queued.id, JobStatus.CANCELLED),
+        (lost.id, JobStatus.FAILED),
+        (crashed.id, JobStatus.FAILED),
+    ]
+    for job in (queued, lost, crashed):
+        assert event_types(platform, job).count("DEPENDENT_SETTLED") == 1
+    # Success is the handler's to settle (ctx.on_success); the hook stays out of it.
+    assert platform.jobs.wait(platform.jobs.submit(noop()).id).status == JobStatus.SUCCEEDED
+
+
+def test_a_failing_settle_hook_still_lets_the_job_end(make_platform: PlatformFactory) -> None:
+    platform = make_platform(start=False, workers=1)
+
+    def broken(session: Session, job: Job) -> None:
+        record_event(session, "HALF_WRITTEN", {}, job_id=job.id)
+        raise RuntimeError("bug in a settle hook")
+
+    platform.handlers.register("broken", noop_handler, settle=broken)
+    job = platform.jobs.submit(JobSpec(kind="broken"))
+    assert platform.jobs.cancel(job.id).status == JobStatus.CANCELLED
+    assert platform.jobs.get(job.id).status == JobStatus.CANCELLED
+    assert "HALF_WRITTEN" not in event_types(platform, job)  # its savepoint rolled back

@@ -50,6 +50,12 @@ def start_server(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _started(platform: Platform, job_id: str) -> bool:
+    """Its handler is running: an attempt is counted when the handler starts, not at claim."""
+    job = platform.jobs.get(job_id)
+    return job.status == JobStatus.RUNNING and job.attempts >= 1
+
+
 def wait_until(predicate: object, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
@@ -66,7 +72,7 @@ def test_killed_server_job_is_requeued_on_restart(
 
     first = start_server(env, tmp_path)
     try:
-        wait_until(lambda: platform.jobs.get(job.id).status == JobStatus.RUNNING)
+        wait_until(lambda: _started(platform, job.id))
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:

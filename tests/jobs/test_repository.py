@@ -50,6 +50,8 @@ def test_a_job_is_claimed_once_and_finished_once(make_platform: PlatformFactory)
     job = platform.jobs.submit(noop())
     assert repository.claim(job.id, "w1") is not None
     assert repository.claim(job.id, "w2") is None
+    assert repository.begin_attempt(job.id, "w2") is None  # not w2's job
+    assert repository.begin_attempt(job.id, "w1") is not None
     assert not repository.finish(job.id, "w2", status=JobStatus.SUCCEEDED, result={})
     assert repository.finish(job.id, "w1", status=JobStatus.SUCCEEDED, result={"ok": 1})
     assert not repository.finish(job.id, "w1", status=JobStatus.FAILED, error=("x", "y"))
@@ -85,15 +87,38 @@ def test_lost_worker_requeues_then_fails_past_max_attempts(make_platform: Platfo
     future = utcnow() + timedelta(seconds=1)
 
     repository.claim(job.id, "elsewhere:1:x:w")
+    repository.begin_attempt(job.id, "elsewhere:1:x:w")
     recovered = repository.recover(stale_before=future, dead=lambda _worker: False)
     assert [(j.id, j.status) for j in recovered] == [(job.id, JobStatus.QUEUED)]
 
     repository.claim(job.id, "elsewhere:1:x:w")
+    repository.begin_attempt(job.id, "elsewhere:1:x:w")
     recovered = repository.recover(stale_before=future, dead=lambda _worker: False)
     failed = repository.get(job.id)
     assert failed.status == JobStatus.FAILED and failed.attempts == 2
     assert failed.error is not None and failed.error.code == "worker_lost"
     assert event_types(platform, job).count(JobEvent.REQUEUED) == 1
+
+
+def test_a_job_released_before_its_handler_started_keeps_its_attempts(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, max_attempts=1)
+    repository = platform.jobs.repository
+    job = platform.jobs.submit(noop())
+    future = utcnow() + timedelta(seconds=1)
+    for _restart in range(3):  # claimed, then the worker died before the model even loaded
+        assert repository.claim(job.id, "elsewhere:1:x:w") is not None
+        repository.recover(stale_before=future, dead=lambda _worker: False)
+        again = repository.get(job.id)
+        assert (again.status, again.attempts) == (JobStatus.QUEUED, 0)
+
+    repository.claim(job.id, "elsewhere:1:x:w")
+    started = repository.begin_attempt(job.id, "elsewhere:1:x:w")
+    assert started is not None and started.attempts == 1
+    repository.recover(stale_before=future, dead=lambda _worker: False)
+    lost = repository.get(job.id)
+    assert (lost.status, lost.attempts) == (JobStatus.FAILED, 1)  # the one attempt it had
 
 
 def test_fresh_heartbeat_is_not_recovered(make_platform: PlatformFactory) -> None:

@@ -18,6 +18,8 @@ from imajin.safety import (
     QUALITY_TERMS,
     ModelStyle,
     build_negative_prompt,
+    complete_negative_prompt,
+    has_legal_terms,
     split_terms,
 )
 
@@ -139,3 +141,26 @@ def test_unknown_style_and_mode_name_the_field() -> None:
     with pytest.raises(InvalidInput) as caught:
         build_negative_prompt("anime", "strict")
     assert caught.value.field == "mode"
+
+
+@pytest.mark.parametrize("style", MODEL_STYLES)
+def test_the_engine_keeps_a_built_negative_prompt_as_it_is(style: ModelStyle) -> None:
+    built = build_negative_prompt(style, "indexable", override="grainy")
+    assert complete_negative_prompt(style, built) is built  # not built a second time
+    # The caller's own spelling and order stay too, once every legal term is there.
+    reordered = ", ".join(["Grainy", "grainy", *reversed(LEGAL_SAFETY_TERMS)]).upper()
+    assert has_legal_terms(reordered)
+    assert complete_negative_prompt(style, reordered) == reordered
+
+
+@pytest.mark.parametrize("style", MODEL_STYLES)
+@pytest.mark.parametrize(
+    "negative", [None, "", "watermark, text", ", ".join(LEGAL_SAFETY_TERMS[1:])]
+)
+def test_the_engine_completes_a_negative_prompt_that_lacks_a_legal_term(
+    style: ModelStyle, negative: str | None
+) -> None:
+    assert negative is None or not has_legal_terms(negative)
+    completed = complete_negative_prompt(style, negative)
+    assert completed == build_negative_prompt(style, override=negative)
+    _assert_legal_terms_present(completed)

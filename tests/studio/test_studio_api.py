@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -82,13 +83,17 @@ def test_generate_writes_into_a_single_folder(
     served: tuple[LiveServer, Platform], tiny_sd15_lora: Path
 ) -> None:
     live, platform = served
+    # Over HTTP a LoRA is a file name inside the LoRA folders (SPEC §2.1).
+    loras = platform.settings.layout.loras
+    loras.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tiny_sd15_lora, loras / tiny_sd15_lora.name)
     body = {
         "prompt": "a lighthouse at dusk",
         "seed": 11,
         "num_images": 2,
         "width": 64,
         "height": 72,
-        "loras": [{"path": str(tiny_sd15_lora), "weight": 0.5}],
+        "loras": [{"path": tiny_sd15_lora.name, "weight": 0.5}],
     }
     response = httpx.post(f"{live.url}/api/generate", json=body, timeout=30)
     assert response.status_code == 202, response.text

@@ -63,7 +63,7 @@ def test_batch_without_wait_only_queues(env: Path, tmp_path: Path) -> None:
     batch_id = result.stdout.strip().splitlines()[-1]
     platform = build_platform(load_settings(cwd=tmp_path))
     try:
-        jobs = platform.studio.batches.jobs(batch_id)
+        jobs = platform.studio.batch_jobs(batch_id)
         assert [job.status for job in jobs] == ["queued"] * 3
     finally:
         platform.close()

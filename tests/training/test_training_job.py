@@ -33,7 +33,7 @@ def trainer_platform(platform: Platform, quick_settings: TrainingSettings) -> Pl
     platform.handlers.replace(  # the platform registers the kind; use test-sized defaults
         JOB_KIND,
         make_training_handler(
-            resolve_model=platform.models.resolve,
+            resolve_model=lambda model: platform.models.resolve(model, allow_paths=True),
             data_root=data_dir / "training",
             output_root=data_dir / "models" / "loras",
             defaults=quick_settings,

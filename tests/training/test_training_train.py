@@ -45,7 +45,7 @@ def test_trained_lora_loads_through_the_engine_and_changes_its_output(
     seen: list[tuple[str, int, int]] = []
     result = train_lora(
         data_dir=training_dir,
-        base=tiny_engine.registry.resolve("tiny-sd15"),
+        base=tiny_engine.registry.resolve("tiny-sd15", allow_paths=True),
         output=output,
         settings=quick_settings,
         progress=lambda update: seen.append((update.phase, update.step, update.total)),
@@ -213,7 +213,7 @@ def test_sdxl_lora_trains_loads_and_is_refused_by_sd15(
     settings = quick_settings.model_copy(update={"max_steps": 3, "resolution": None})
     result = train_lora(
         data_dir=training_dir,
-        base=tiny_engine.registry.resolve("tiny-sdxl"),
+        base=tiny_engine.registry.resolve("tiny-sdxl", allow_paths=True),
         output=output,
         settings=settings,
     )

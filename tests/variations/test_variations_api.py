@@ -16,16 +16,22 @@ from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.imaging.sizes import derivative, family_derivatives
 from imajin.store.migrate import upgrade
+from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.events import VariationEvent
 from imajin.variations.handler import VariationRenderer
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
 
 FAMILIES = ["og", "hero", "square"]
+SD15, SDXL = "tiny-sd15", "tiny-sdxl"
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[LiveServer, Platform]]:
+def served(
+    tmp_path: Path, tiny_sd15_path: Path, tiny_sdxl_path: Path
+) -> Iterator[tuple[LiveServer, Platform]]:
+    # Over HTTP a model is an id (SPEC §2.1): the tiny models are listed in the manifest.
+    write_tiny_manifest(tmp_path / "data", {SD15: tiny_sd15_path, SDXL: tiny_sdxl_path})
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05"}
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
     upgrade(platform.database)
@@ -35,7 +41,7 @@ def served(tmp_path: Path) -> Iterator[tuple[LiveServer, Platform]]:
 
 
 def create(
-    live: LiveServer, name: str, model: Path, families: list[str] = FAMILIES, **generation: Any
+    live: LiveServer, name: str, model: str, families: list[str] = FAMILIES, **generation: Any
 ) -> dict[str, Any]:
     body = {
         "name": name,
@@ -44,7 +50,7 @@ def create(
         "generation": {
             "prompt": "a quiet city square at dawn, watercolour",
             "seed": 7,
-            "model": str(model),
+            "model": model,
             "inferenceSteps": 2,
             **generation,
         },
@@ -72,12 +78,9 @@ def event_types(platform: Platform, variation_id: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("model_fixture", ["tiny_sd15_path", "tiny_sdxl_path"])
-def test_variation_end_to_end(
-    served: tuple[LiveServer, Platform], model_fixture: str, request: pytest.FixtureRequest
-) -> None:
+@pytest.mark.parametrize("model", [SD15, SDXL])
+def test_variation_end_to_end(served: tuple[LiveServer, Platform], model: str) -> None:
     live, platform = served
-    model: Path = request.getfixturevalue(model_fixture)
     created = create(live, "dawn-square", model)
     assert created["status"] in ("queued", "generating")
     assert created["generationParams"]["seed"] == 7
@@ -115,10 +118,10 @@ def test_variation_end_to_end(
 
 
 def test_caching_headers_etag_and_head(
-    served: tuple[LiveServer, Platform], tiny_sd15_path: Path
+    served: tuple[LiveServer, Platform],
 ) -> None:
     live, _ = served
-    done = wait_done(live, create(live, "cache-check", tiny_sd15_path, families=["og"])["id"])
+    done = wait_done(live, create(live, "cache-check", SD15, families=["og"])["id"])
     og = next(d for d in done["derivatives"] if d["derivativeName"] == "og")
     unversioned = live.url + "/api/images/cache-check/og"
     first = httpx.get(unversioned)
@@ -137,10 +140,10 @@ def test_caching_headers_etag_and_head(
 
 
 def test_regenerate_with_new_seed_changes_the_url_and_delete_removes_files(
-    served: tuple[LiveServer, Platform], tiny_sd15_path: Path
+    served: tuple[LiveServer, Platform],
 ) -> None:
     live, platform = served
-    first = wait_done(live, create(live, "regen", tiny_sd15_path, families=["square"])["id"])
+    first = wait_done(live, create(live, "regen", SD15, families=["square"])["id"])
     url_before = {d["derivativeName"]: d["publicUrl"] for d in first["derivatives"]}
 
     same = httpx.post(live.url + f"/api/images/variations/{first['id']}/regenerate")
@@ -166,10 +169,10 @@ def test_regenerate_with_new_seed_changes_the_url_and_delete_removes_files(
 
 
 def test_files_are_laid_out_as_the_spec_says(
-    served: tuple[LiveServer, Platform], tiny_sd15_path: Path
+    served: tuple[LiveServer, Platform],
 ) -> None:
     live, platform = served
-    wait_done(live, create(live, "layout", tiny_sd15_path, families=["compact"])["id"])
+    wait_done(live, create(live, "layout", SD15, families=["compact"])["id"])
     root = platform.settings.data_dir / "images" / "layout"
     assert sorted(p.name for p in (root / "masters").iterdir()) == ["compact-1500x800.webp"]
     assert sorted(p.name for p in (root / "derivatives").iterdir()) == [
@@ -182,6 +185,7 @@ def test_files_are_laid_out_as_the_spec_says(
 def test_one_failing_family_gives_partial_and_the_others_stay_served(
     tmp_path: Path, tiny_sd15_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    write_tiny_manifest(tmp_path / "data", {SD15: tiny_sd15_path})
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05"}
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
     upgrade(platform.database)
@@ -196,15 +200,16 @@ def test_one_failing_family_gives_partial_and_the_others_stay_served(
         "variation",
         VariationRenderer(
             repository=platform.variations.repository,
-            service=platform.variations,
+            models=platform.models,
             engine=lambda: platform.engine,
             images=platform.images,
+            urls=platform.variations.urls,
             imaging=platform.settings.imaging,
             renderer=faulty,
         ),
     )
     with LiveServer(create_app(platform)) as live:
-        partial = wait_done(live, create(live, "half", tiny_sd15_path)["id"])
+        partial = wait_done(live, create(live, "half", SD15)["id"])
         assert partial["status"] == "partial"
         assert "hero: OSError: disk full" in partial["error"]
         assert {d["family"] for d in partial["derivatives"]} == {"og", "square"}
@@ -223,7 +228,7 @@ def test_one_failing_family_gives_partial_and_the_others_stay_served(
         assert crashed and crashed[0].exc_info is not None
         assert crashed[0].exc_info[0] is OSError
 
-        failed = wait_done(live, create(live, "none", tiny_sd15_path, families=["hero"])["id"])
+        failed = wait_done(live, create(live, "none", SD15, families=["hero"])["id"])
         assert failed["status"] == "failed" and failed["derivatives"] == []
         assert not (platform.settings.data_dir / "images" / "none").exists() or not list(
             (platform.settings.data_dir / "images" / "none").rglob("*.webp")
@@ -264,12 +269,12 @@ def test_validation(
     assert platform.jobs.repository.page()[1] == 0  # nothing queued
 
 
-def test_duplicate_name_is_409(served: tuple[LiveServer, Platform], tiny_sd15_path: Path) -> None:
+def test_duplicate_name_is_409(served: tuple[LiveServer, Platform]) -> None:
     live, _ = served
-    create(live, "twice", tiny_sd15_path, families=["og"])
+    create(live, "twice", SD15, families=["og"])
     body = {
         "name": "twice",
-        "generation": {"prompt": "a harbour", "model": str(tiny_sd15_path)},
+        "generation": {"prompt": "a harbour", "model": SD15},
         "families": ["og"],
     }
     response = httpx.post(live.url + "/api/images/variations", json=body)

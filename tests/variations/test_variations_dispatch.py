@@ -9,6 +9,7 @@ import httpx
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.store.migrate import upgrade
+from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import build_platform
 from tests.conftest import LiveServer
 
@@ -23,13 +24,14 @@ def test_broker_down_answers_503_and_keeps_the_variation_queued(
         "IMAJIN_JOBS__CELERY__BROKER_URL": "redis://127.0.0.1:1/0",
         "IMAJIN_JOBS__CELERY__CONNECT_TIMEOUT_S": "1",
     }
+    write_tiny_manifest(tmp_path / "data", {"tiny-sd15": tiny_sd15_path})
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
     upgrade(platform.database)
     with LiveServer(create_app(platform)) as live:
         body = {
             "name": "harbour",
             "families": ["og"],
-            "generation": {"prompt": "a harbour at dusk", "model": str(tiny_sd15_path)},
+            "generation": {"prompt": "a harbour at dusk", "model": "tiny-sd15"},
         }
         response = httpx.post(live.url + "/api/images/variations", json=body, timeout=60)
         assert response.status_code == 503
@@ -43,6 +45,7 @@ def test_broker_down_answers_503_and_keeps_the_variation_queued(
 
 def test_list_is_paginated_and_filtered(tmp_path: Path, tiny_sd15_path: Path) -> None:
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__WORKERS": "0"}
+    write_tiny_manifest(tmp_path / "data", {"tiny-sd15": tiny_sd15_path})
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
     upgrade(platform.database)
     with LiveServer(create_app(platform)) as live:
@@ -51,7 +54,7 @@ def test_list_is_paginated_and_filtered(tmp_path: Path, tiny_sd15_path: Path) ->
                 "name": f"v{index}",
                 "category": category,
                 "families": ["og"],
-                "generation": {"prompt": "a quiet place", "model": str(tiny_sd15_path)},
+                "generation": {"prompt": "a quiet place", "model": "tiny-sd15"},
             }
             assert httpx.post(live.url + "/api/images/variations", json=body).status_code == 202
         page = httpx.get(

@@ -20,6 +20,7 @@ from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.config.settings import Scope
 from imajin.store.migrate import upgrade
+from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
 
@@ -56,6 +57,7 @@ needs_browser = pytest.mark.skipif(
     ),
 )
 
+TINY_SD15 = "tiny-sd15"
 TILES_YAML = """\
 name: tiles
 description: Two tiles for the browser tests.
@@ -76,7 +78,7 @@ class Site:
 
     live: LiveServer
     platform: Platform
-    model: Path
+    model: str  # a model id: over HTTP a request names no paths (SPEC §2.1)
     headers: dict[str, str]
 
     @property
@@ -108,11 +110,12 @@ def open_site(
     (data / "sets").mkdir(parents=True)
     (data / "sets" / "tiles.yaml").write_text(TILES_YAML, encoding="utf-8")
     (data / "sets" / "tiles.csv").write_text(TILES_CSV, encoding="utf-8")
+    write_tiny_manifest(data, {TINY_SD15: model})
     settings = load_settings(
         environ={
             "IMAJIN_DATA_DIR": str(data),
             "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05",
-            "IMAJIN_STUDIO__DEFAULTS__MODEL": str(model),
+            "IMAJIN_STUDIO__DEFAULTS__MODEL": TINY_SD15,
             "IMAJIN_STUDIO__DEFAULTS__STEPS": "2",
             **(environ or {}),
         },
@@ -126,7 +129,7 @@ def open_site(
         headers = {"Authorization": f"Bearer {key}"}
     try:
         with LiveServer(create_app(platform)) as live:
-            yield Site(live=live, platform=platform, model=model, headers=headers)
+            yield Site(live=live, platform=platform, model=TINY_SD15, headers=headers)
     finally:
         platform.close()
 

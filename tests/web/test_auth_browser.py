@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from imajin.config.settings import Scope
@@ -69,10 +70,13 @@ def test_key_flow_401_then_key_then_everything_works(
     expect(page.get_by_text("API key saved.")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator("#live-state")).to_have_text("Live")  # the event stream sends the key too
-    # <img> cannot send the key: the thumbnail is fetched with it and shown from a blob: URL.
+    # <img> cannot send the key: the API signed the URL (SPEC §3.2), so it goes in as it is.
     image = page.get_by_role("button", name=re.compile("Variation keyed-harbour")).locator("img")
-    expect(image).to_have_attribute("src", re.compile(r"^blob:"))
+    expect(image).to_have_attribute("src", re.compile(r"/api/images/keyed-harbour/.+[?&]sig="))
     wait_for_image(image)
+    signed = image.get_attribute("src")
+    assert signed is not None
+    assert httpx.get(signed if "://" in signed else site.url + signed).status_code == 200  # no key
     stored = page.evaluate("localStorage.getItem('imajin.apiKey')")
     assert stored == admin_key
 

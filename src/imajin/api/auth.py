@@ -1,7 +1,8 @@
 """API-key authentication and scope checks.
 
 Auth is on as soon as one key exists (in the database or in ``auth.keys``).
-A key goes in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+A key goes in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. Image
+routes also admit a URL the API signed (``?sig=``, SPEC §3.2) without a key.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from collections.abc import Callable
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Query, Request
 
 from imajin.api.deps import PlatformDep
 from imajin.config.settings import Scope, Settings
 from imajin.errors import ConfigError, Forbidden, Unauthorized
+from imajin.storage.url_signing import SIGNATURE_PARAM
 from imajin.store.api_keys import ApiKey, expand_scopes
 
 Authenticated = ApiKey | None  # None: auth is off (no keys configured)
@@ -63,7 +65,42 @@ def require(scope: Scope) -> Callable[..., Authenticated]:
     return check
 
 
+@cache
+def signed_or(scope: Scope) -> Callable[..., Authenticated]:
+    """A dependency that admits a URL the API signed, or else a request holding ``scope``.
+
+    An unsigned or tampered URL is treated like any other request: it needs the key.
+    """
+    keyed = require(scope)
+
+    def check(
+        request: Request,
+        platform: PlatformDep,
+        sig: Annotated[
+            str | None,
+            # No length cap: a malformed signature is just a wrong one (401 without a key).
+            Query(
+                alias=SIGNATURE_PARAM,
+                description="Signature from the URL the API handed out; admits without a key.",
+            ),
+        ] = None,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+        x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Authenticated:
+        # With auth off nothing is signed (and no secret is made for a stray ?sig=).
+        signed = sig is not None and platform.api_keys.auth_required()
+        if signed and platform.url_signer.verify(
+            request.url.path, request.query_params.multi_items()
+        ):
+            return None
+        return keyed(platform, authorization, x_api_key)
+
+    check.required_scope = scope  # type: ignore[attr-defined]  # read by the route audit test
+    return check
+
+
 ReadAccess = Depends(require(Scope.READ))
+SignedReadAccess = Depends(signed_or(Scope.READ))
 GenerateAccess = Depends(require(Scope.GENERATE))
 AdminAccess = Depends(require(Scope.ADMIN))
 

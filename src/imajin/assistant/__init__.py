@@ -34,7 +34,13 @@ from imajin.assistant.schemas import (
     MaturityRange,
     ParsedPrompt,
 )
-from imajin.assistant.service import AssistantService, build_assistant, llm_health, prompt_guard
+from imajin.assistant.service import (
+    AssistantService,
+    build_assistant,
+    compose_assistant,
+    llm_health,
+    prompt_guard,
+)
 
 __all__ = [
     "AnalyzeContextRequest",
@@ -61,6 +67,7 @@ __all__ = [
     "StageFailed",
     "StageUnavailable",
     "build_assistant",
+    "compose_assistant",
     "llm_health",
     "prompt_guard",
     "scan_tree",

@@ -8,7 +8,6 @@ independent stages run concurrently (:mod:`imajin.assistant.reasoning`).
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
@@ -26,6 +25,7 @@ from imajin.assistant.answers import (
 )
 from imajin.assistant.data_files import parse_data_file
 from imajin.assistant.errors import AssistantConfigError
+from imajin.contracts.assistant import placeholders
 
 __all__ = [
     "CONTEXT_PLACEHOLDERS",
@@ -78,22 +78,6 @@ EXTRACTION_ANSWER = "Extraction"
 # The service reads these two answers: the decision, and the prompt written from it.
 DECISION_ANSWER = "Decision"
 PROMPT_ANSWER = "PromptDraft"
-
-
-def placeholders(template: str) -> list[str]:
-    """The ``{name}`` placeholders of ``template``, in order.
-
-    Raises:
-        ValueError: The template is malformed or uses indexing or conversions.
-    """
-    names = []
-    for _text, name, spec, conversion in string.Formatter().parse(template):
-        if name is None:
-            continue
-        if not name.isidentifier() or spec or conversion:
-            raise ValueError(f"placeholder {{{name}}} must be a plain name")
-        names.append(name)
-    return names
 
 
 def render(template: str, values: Mapping[str, str]) -> str:

@@ -9,123 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import ValidationError
 
 from imajin.assistant.errors import (
     AssistantConfigError,
     InstanceConfigMissing,
     InvalidInstanceConfig,
 )
+from imajin.contracts.assistant import CamelModel, GoalRequest, InstanceConfig, ModelSelection
 from imajin.llm.structured import describe_validation_error
-from imajin.safety.maturity import MaturityPolicy
 
 __all__ = [
+    "CamelModel",
     "GoalRequest",
     "InstanceCatalog",
     "InstanceConfig",
     "ModelSelection",
     "load_instance_file",
 ]
-
-GOAL_NAME = r"^[a-z][a-z0-9_]{0,49}$"
-Weight = Annotated[float, Field(ge=0.0, le=1.0)]
-Threshold = float | int | bool | str
-
-
-class CamelModel(BaseModel):
-    """Base of the wire and configuration models: camelCase keys, snake_case accepted."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        serialize_by_alias=True,
-        extra="forbid",
-        frozen=True,
-    )
-
-
-class GoalRequest(CamelModel):
-    """One extraction goal an instance asks for, by name, with optional refinements."""
-
-    name: str = Field(pattern=GOAL_NAME, description="A known goal's name, or a new goal's.")
-    description: str | None = Field(
-        None,
-        min_length=1,
-        max_length=500,
-        description="What to decide; required for a goal imajin does not know.",
-    )
-    allowed_values: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
-        None, min_length=1, max_length=50, description="The only values the answer may take."
-    )
-    group: str | None = Field(
-        None,
-        pattern=GOAL_NAME,
-        description="For a new goal, the group it is asked in (default: custom).",
-    )
-
-
-class ModelSelection(CamelModel):
-    """Which configured LLM answers which stage; a request's ``llmModelId`` overrides both."""
-
-    default_model: str | None = Field(
-        None, description="LLM model id for every stage; None: the configured default model."
-    )
-    stage_overrides: dict[str, str] = Field(
-        default_factory=dict,
-        description="Stage name (term_analysis, extraction, extraction.<group>, ...) to model id.",
-    )
-
-
-class InstanceConfig(CamelModel):
-    """An instance configuration in the SPEC §4.3 schema."""
-
-    instance_name: str = Field(min_length=1, max_length=100, description="Names the instance.")
-    factor_weights: dict[str, Weight] = Field(
-        min_length=1,
-        max_length=50,
-        description="Factor name to weight, 0 (ignore) to 1 (decisive).",
-    )
-    extraction_goals: list[GoalRequest] = Field(
-        min_length=1, max_length=60, description="Goals to extract: names or objects."
-    )
-    model_selection: ModelSelection = Field(
-        default_factory=ModelSelection, description="Model per stage."
-    )
-    maturity_policy: MaturityPolicy = Field(description="The maturity band this instance allows.")
-    thresholds: dict[str, Threshold] = Field(
-        default_factory=dict, description="Instance-owned thresholds, shown to the model."
-    )
-
-    @field_validator("extraction_goals", mode="before")
-    @classmethod
-    def _names_are_goals(cls, goals: Any) -> Any:
-        # A bare name is shorthand for {name: <name>}.
-        if isinstance(goals, list):
-            return [{"name": goal} if isinstance(goal, str) else goal for goal in goals]
-        return goals
-
-    @field_validator("extraction_goals")
-    @classmethod
-    def _unique_goals(cls, goals: list[GoalRequest]) -> list[GoalRequest]:
-        names = [goal.name for goal in goals]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            raise ValueError(f"goals are listed more than once: {', '.join(repeated)}")
-        if "reasoning" in names:
-            raise ValueError("`reasoning` is reserved for the model's reasoning; rename the goal")
-        return goals
-
-    @field_validator("factor_weights")
-    @classmethod
-    def _named_factors(cls, weights: dict[str, float]) -> dict[str, float]:
-        blank = [name for name in weights if not name.strip() or len(name) > 100]
-        if blank:
-            raise ValueError("factor names must be 1 to 100 characters")
-        return weights
 
 
 def parse_instance(data: Any, *, field: str) -> InstanceConfig:

@@ -26,47 +26,52 @@ from imajin.llm.client import LLMClient
 from imajin.llm.model_registry import LLMRegistry
 from imajin.store.database import Database
 
-__all__ = ["AssistantService", "build_assistant", "llm_health", "prompt_guard"]
+__all__ = [
+    "AssistantService",
+    "build_assistant",
+    "compose_assistant",
+    "llm_health",
+    "prompt_guard",
+]
 
 
 class AssistantService:
-    """Pipelines and context analysis over one LLM client and one answer cache.
+    """Pipelines and context analysis, behind one face for the router and the CLI.
+
+    Built by :func:`build_assistant` (from settings) or :func:`compose_assistant`
+    (from parts, for tests); both ask through one :class:`Asker`.
 
     Args:
-        llm: The client every question goes through (its prompt guard included).
-        cache: The answer cache; None disables caching.
-        instances: The deployer's named instance configurations.
-        pipelines: The pipeline catalogue.
-        chain: The reasoning chain (default: the shipped ``chain.yaml``).
+        analyzer: Runs the reasoning chain for ``/analyze-context``.
+        prompt_pipelines: Runs the pipelines for ``/generate-prompts``.
         llm_backends: Model id to backend name, for :func:`llm_health`.
-        max_filters: Most filter terms per analyze-context request.
-        max_prompts: Largest ``count`` per generate-prompts request.
     """
 
     def __init__(
         self,
         *,
-        llm: LLMClient,
-        cache: AnswerCache | None,
-        instances: InstanceCatalog,
-        pipelines: PipelineCatalog,
-        chain: ChainSpec | None = None,
+        analyzer: ContextAnalyzer,
+        prompt_pipelines: PromptPipelines,
         llm_backends: Mapping[str, str] | None = None,
-        max_filters: int = 20,
-        max_prompts: int = 50,
     ) -> None:
-        self.llm = llm
-        self.asker = Asker(llm=llm, cache=cache)
-        self.instances = instances
-        self.pipelines = pipelines
-        self.chain = chain or load_chain()
+        self.analyzer = analyzer
+        self.prompt_pipelines = prompt_pipelines
         self.llm_backends = dict(llm_backends or {})
-        self.analyzer = ContextAnalyzer(
-            chain=self.chain, asker=self.asker, instances=instances, max_filters=max_filters
-        )
-        self.prompt_pipelines = PromptPipelines(
-            catalog=pipelines, asker=self.asker, max_prompts=max_prompts
-        )
+
+    @property
+    def llm(self) -> LLMClient:
+        """The client every question goes through (its prompt guard included)."""
+        return self.analyzer.asker.llm
+
+    @property
+    def instances(self) -> InstanceCatalog:
+        """The deployer's named instance configurations."""
+        return self.analyzer.instances
+
+    @property
+    def pipelines(self) -> PipelineCatalog:
+        """The pipeline catalogue."""
+        return self.prompt_pipelines.catalog
 
     async def analyze_context(self, request: AnalyzeContextRequest) -> GenerationConfig:
         """Reason about a page's context; see :meth:`ContextAnalyzer.analyze`."""
@@ -90,6 +95,39 @@ def prompt_guard(settings: AssistantSettings) -> RuleOneGuard:
     return RuleOneGuard(development_mode=settings.development_mode)
 
 
+def compose_assistant(
+    *,
+    llm: LLMClient,
+    cache: AnswerCache | None,
+    instances: InstanceCatalog,
+    pipelines: PipelineCatalog,
+    chain: ChainSpec | None = None,
+    llm_backends: Mapping[str, str] | None = None,
+    max_filters: int = 20,
+    max_prompts: int = 50,
+) -> AssistantService:
+    """An assistant from its parts: one asker shared by the chain and the pipelines.
+
+    Args:
+        llm: The client every question goes through (its prompt guard included).
+        cache: The answer cache; None disables caching.
+        instances: The deployer's named instance configurations.
+        pipelines: The pipeline catalogue.
+        chain: The reasoning chain (default: the shipped ``chain.yaml``).
+        llm_backends: Model id to backend name, for :func:`llm_health`.
+        max_filters: Most filter terms per analyze-context request.
+        max_prompts: Largest ``count`` per generate-prompts request.
+    """
+    asker = Asker(llm=llm, cache=cache)
+    return AssistantService(
+        analyzer=ContextAnalyzer(
+            chain=chain or load_chain(), asker=asker, instances=instances, max_filters=max_filters
+        ),
+        prompt_pipelines=PromptPipelines(catalog=pipelines, asker=asker, max_prompts=max_prompts),
+        llm_backends=llm_backends,
+    )
+
+
 def build_assistant(
     *,
     settings: AssistantSettings,
@@ -111,7 +149,7 @@ def build_assistant(
     Raises:
         AssistantConfigError: An instance or pipeline file is invalid (the key or file named).
     """
-    return AssistantService(
+    return compose_assistant(
         llm=llm.client_for(None),
         cache=SqlAnswerCache(database, ttl_s=settings.cache_ttl_s) if settings.cache else None,
         instances=InstanceCatalog(

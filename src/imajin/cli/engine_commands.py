@@ -21,7 +21,7 @@ from rich.table import Table
 from imajin.cli.context import engine_from
 from imajin.engine.metadata import format_parameters, read_metadata
 from imajin.engine.parameters import GenerationParameters
-from imajin.engine.request import GenerationRequest
+from imajin.engine.request import GenerationRequest, parse_request
 from imajin.engine.schedulers import SCHEDULER_NAMES
 from imajin.errors import ImajinError
 
@@ -64,7 +64,7 @@ def build_request(
     """The request: parameters read with ``--from`` (if any) overridden by given options."""
     data: dict[str, Any] = base.to_request().model_dump() if base is not None else {}
     data.update({key: value for key, value in options.items() if value is not None})
-    return GenerationRequest.parse(data)
+    return parse_request(data)
 
 
 def _fail(exc: ImajinError) -> typer.Exit:

@@ -77,7 +77,7 @@ def _run(
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         progress.add_task(f"{kind}: shorten → expand → generate → check → caption", total=None)
-        return platform.gateway.chat_image(kind, body)
+        return platform.gateway.chat_image(kind, body, allow_paths=True)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -25,7 +25,7 @@ def list_jobs(
     """The newest jobs first."""
     platform = platform_from(ctx)
     try:
-        jobs, total = platform.jobs.repository.page(status=status, kind=kind, limit=limit)
+        jobs, total = platform.jobs.page(status=status, kind=kind, limit=limit)
     finally:
         platform.close()
     table = Table(

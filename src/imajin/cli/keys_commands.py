@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from imajin.cli.context import platform_from
+from imajin.cli.context import platform_from, settings_from
 from imajin.config.settings import Scope
+from imajin.storage.url_signing import write_secret
 from imajin.store.migrate import upgrade
 
 app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -73,3 +74,12 @@ def revoke(
     finally:
         platform.close()
     typer.echo(f"Revoked key {record.id}.")
+
+
+@app.command("rotate-url-secret")
+def rotate_url_secret(ctx: typer.Context) -> None:
+    """Replace the secret image URLs are signed with: every signed URL given out so far
+    stops working (servers sharing this data dir pick the new one up on their next request)."""
+    path = settings_from(ctx).layout.url_secret
+    write_secret(path, replace=True)
+    typer.echo(f"Rotated the URL-signing secret ({path.name} in the data directory).")

@@ -129,7 +129,6 @@ def _watch(platform: Platform, created: BatchCreated) -> BatchStatus:
         TimeElapsedColumn(),
     )
     last_id = 0
-    repository = platform.studio.batches
     with Progress(*columns, console=Console(stderr=True)) as progress:
         items = progress.add_task(f"{created.set_name}: items", total=created.total)
         steps = progress.add_task("waiting", total=1)
@@ -144,7 +143,7 @@ def _watch(platform: Platform, created: BatchCreated) -> BatchStatus:
                         total=int(payload["total"]),
                         completed=int(payload["step"]),
                     )
-            counts = repository.status_counts([created.batch_id])[created.batch_id]
+            counts = platform.studio.batch_counts(created.batch_id)
             ended = sum(counts[s] for s in ("succeeded", "failed", "cancelled"))
             progress.update(items, completed=ended)
             status = batch_status(counts, created.total)
@@ -156,7 +155,7 @@ def _watch(platform: Platform, created: BatchCreated) -> BatchStatus:
 def _print_items(platform: Platform, batch_id: str) -> None:
     console = Console()
     table = Table("#", "item", "status", "file")
-    for job in platform.studio.batches.jobs(batch_id):
+    for job in platform.studio.batch_jobs(batch_id):
         result = job.result or {}
         where = str(platform.studio.outputs.root / result["image"]) if "image" in result else ""
         detail = where or (job.error.message if job.error else "")

@@ -116,7 +116,7 @@ def train_lora(  # noqa: PLR0917  # Typer maps each option to a parameter
     }
     training = _training_settings(settings, {k: v for k, v in given.items() if v is not None})
     try:
-        spec = build_models(settings).resolve(base)
+        spec = build_models(settings).resolve(base, allow_paths=True)
         result = _train(
             data=data,
             spec=spec,

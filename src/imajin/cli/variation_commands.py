@@ -61,7 +61,7 @@ def create(  # noqa: PLR0917  # Typer maps each option to a parameter
         )
         if wait:
             platform.start()  # local workers in this process (or Celery workers elsewhere)
-        variation = platform.variations.create(body)
+        variation = platform.variations.create(body, allow_paths=True)
         typer.echo(f"Queued variation {variation.name} ({variation.id}).", err=True)
         if wait:
             variation = _watch(platform, variation)
@@ -79,7 +79,7 @@ def show(
     """Status, parameters and every derivative with its URL."""
     platform = platform_from(ctx)
     try:
-        _print(platform, platform.variations.repository.by_name(name))
+        _print(platform, platform.variations.by_name(name))
     finally:
         platform.close()
 
@@ -102,7 +102,7 @@ def _watch(platform: Platform, variation: Variation) -> Variation:
             for event in platform.events.after(last_id, job_id=variation.job_id):
                 last_id = event.id
                 _advance(progress, bars, event.type, event.payload)
-            current = platform.variations.repository.get(variation.id)
+            current = platform.variations.get(variation.id)
             if current.status in _FINISHED:
                 return current
             time.sleep(0.2)

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
-from imajin.assistant.instance import InstanceConfig
-from imajin.assistant.pipeline_catalog import PipelineSpec, PipelineSummary
-from imajin.assistant.schemas import GenerationConfig, MaturityRange, ParsedPrompt
-from imajin.client import calls
-from imajin.client.calls import Call, Health
-from imajin.client.errors import ImajinConnectionError
+from imajin.client.call import Call, Stream
+from imajin.client.endpoints import AsyncSender, Endpoints
+from imajin.client.errors import ImajinAPIError, ImajinConnectionError
 from imajin.client.options import ClientOptions
+from imajin.client.sse import EventDecoder
+from imajin.contracts.events import EventPublic
 
 __all__ = ["AsyncImajinClient"]
 
 T = TypeVar("T")
 
 
-class AsyncImajinClient:
+class AsyncImajinClient(Endpoints, AsyncSender):
     """The async twin of :class:`~imajin.client.ImajinClient`: ``async with``, or :meth:`aclose`.
+
+    It has the same methods; each returns an awaitable (streams: an async iterator).
 
     Args:
         base_url: The server, ``http://127.0.0.1:8000``.
@@ -66,67 +67,31 @@ class AsyncImajinClient:
             ImajinConnectionError: The server could not be reached in time.
         """
         try:
-            response = await self._http.request(call.method, call.path, json=call.json)
+            response = await self._http.request(
+                call.method, call.path, json=call.json, params=call.params
+            )
         except httpx.TransportError as error:
             raise ImajinConnectionError(f"{call.method} {call.path} failed: {error}") from error
         return call.result(response)
 
-    async def health(self) -> Health:
-        """``GET /health``."""
-        return await self.send(calls.health())
+    async def stream(self, stream: Stream) -> AsyncIterator[EventPublic]:
+        """Open a server-sent event stream and yield its events until it ends.
 
-    async def list_pipelines(self) -> list[PipelineSummary]:
-        """``GET /pipelines``."""
-        return await self.send(calls.list_pipelines())
-
-    async def get_pipeline(self, pipeline_id: str) -> PipelineSpec:
-        """``GET /pipelines/{pipeline_id}``."""
-        return await self.send(calls.get_pipeline(pipeline_id))
-
-    async def generate_prompts(
-        self,
-        pipeline_id: str,
-        *,
-        inputs: Mapping[str, str | int | float | bool] | None = None,
-        count: int = 1,
-        seed: int | None = None,
-        llm_model_id: str | None = None,
-        cache: bool = True,
-    ) -> list[ParsedPrompt]:
-        """``POST /generate-prompts``: ``count`` prompts from a pipeline."""
-        return await self.send(
-            calls.generate_prompts(
-                pipeline_id,
-                inputs=inputs,
-                count=count,
-                seed=seed,
-                llm_model_id=llm_model_id,
-                cache=cache,
-            )
-        )
-
-    async def analyze_context(
-        self,
-        category: str,
-        *,
-        city: str | None = None,
-        filters: Sequence[str] = (),
-        maturity: MaturityRange | Mapping[str, str] | None = None,
-        instance_config: InstanceConfig | Mapping[str, Any] | None = None,
-        instance: str | None = None,
-        llm_model_id: str | None = None,
-        cache: bool = True,
-    ) -> GenerationConfig:
-        """``POST /analyze-context``: the reasoning chain's GenerationConfig."""
-        return await self.send(
-            calls.analyze_context(
-                category,
-                city=city,
-                filters=filters,
-                maturity=maturity,
-                instance_config=instance_config,
-                instance=instance,
-                llm_model_id=llm_model_id,
-                cache=cache,
-            )
-        )
+        Raises:
+            ImajinAPIError: The server refused the stream (unknown job, no access).
+            ImajinConnectionError: The server could not be reached, or the stream broke.
+        """
+        decoder = EventDecoder()
+        try:
+            async with self._http.stream(
+                "GET", stream.path, params=stream.params, headers=stream.headers
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise ImajinAPIError.from_response(response)
+                async for line in response.aiter_lines():
+                    event = decoder.feed(line)
+                    if event is not None:
+                        yield event
+        except httpx.TransportError as error:
+            raise ImajinConnectionError(f"GET {stream.path} failed: {error}") from error

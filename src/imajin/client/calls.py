@@ -1,159 +1,101 @@
-"""Each endpoint as a :class:`Call`: what to send and what the answer parses into.
+"""Every endpoint as a function that builds its :class:`~imajin.client.call.Call`.
 
-The sync and async clients share these, so an endpoint is described once and each
-client only sends. Later issues add their endpoints here.
+Each endpoint is described once; the sync and async clients only send
+(:mod:`imajin.client.endpoints` binds the builders to both). The builders live by
+area, in :mod:`~imajin.client.calls_assistant`, :mod:`~imajin.client.calls_variations`,
+:mod:`~imajin.client.calls_studio`, :mod:`~imajin.client.calls_jobs`,
+:mod:`~imajin.client.calls_gateway` and :mod:`~imajin.client.calls_keys`; this module
+names them all, so ``client.send(calls.get_job(job_id))`` reads the same for each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
-
-import httpx
-from pydantic import BaseModel, ConfigDict
-
-from imajin.assistant.instance import InstanceConfig
-from imajin.assistant.pipeline_catalog import PipelineSpec, PipelineSummary
-from imajin.assistant.schemas import (
-    AnalyzeContextRequest,
-    GeneratePromptsRequest,
-    GeneratePromptsResponse,
-    GenerationConfig,
-    MaturityRange,
-    ParsedPrompt,
+from imajin.client.call import Call, Stream, json_as
+from imajin.client.calls_assistant import (
+    analyze_context,
+    generate_prompts,
+    get_pipeline,
+    list_pipelines,
+    send_analyze_context,
+    send_generate_prompts,
 )
-from imajin.client.errors import ImajinAPIError
+from imajin.client.calls_gateway import caption, chat_image, expand, imagegen
+from imajin.client.calls_jobs import cancel_job, events, get_job, job_events, list_jobs
+from imajin.client.calls_keys import create_key, list_keys, revoke_key, whoami
+from imajin.client.calls_studio import (
+    create_batch,
+    generate,
+    get_batch,
+    get_config,
+    get_output,
+    get_set,
+    list_batches,
+    list_sets,
+    random_theme,
+    update_config,
+)
+from imajin.client.calls_variations import (
+    create_variation,
+    delete_variation,
+    get_derivative,
+    get_variation,
+    get_variation_by_name,
+    list_models,
+    list_variations,
+    ml_health,
+    regenerate_variation,
+)
+from imajin.contracts.common import HealthPublic
 
 __all__ = [
     "Call",
     "Health",
+    "Stream",
     "analyze_context",
+    "cancel_job",
+    "caption",
+    "chat_image",
+    "create_batch",
+    "create_key",
+    "create_variation",
+    "delete_variation",
+    "events",
+    "expand",
+    "generate",
     "generate_prompts",
+    "get_batch",
+    "get_config",
+    "get_derivative",
+    "get_job",
+    "get_output",
     "get_pipeline",
+    "get_set",
+    "get_variation",
+    "get_variation_by_name",
     "health",
+    "imagegen",
+    "job_events",
+    "list_batches",
+    "list_jobs",
+    "list_keys",
+    "list_models",
     "list_pipelines",
+    "list_sets",
+    "list_variations",
+    "ml_health",
+    "random_theme",
+    "regenerate_variation",
+    "revoke_key",
     "send_analyze_context",
     "send_generate_prompts",
+    "update_config",
+    "whoami",
 ]
 
-T = TypeVar("T")
+Health = HealthPublic
+"""``GET /health``'s answer (the server's own model)."""
 
 
-class Health(BaseModel):
-    """``GET /health``: the platform's state; unknown keys are kept (``storage``, ``llm``)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    status: str
-    service: str
-    version: str
-    database: str | None = None
-    llm: dict[str, Any] | None = None
-
-
-class _PipelineList(BaseModel):
-    pipelines: list[PipelineSummary]
-
-
-@dataclass(frozen=True)
-class Call(Generic[T]):
-    """One request and how to read its successful answer."""
-
-    method: str
-    path: str
-    parse: Callable[[Any], T]
-    json: dict[str, Any] | None = None
-    ok: tuple[int, ...] = (200,)
-
-    def result(self, response: httpx.Response) -> T:
-        """The parsed answer.
-
-        Raises:
-            ImajinAPIError: The server answered with another status.
-        """
-        if response.status_code not in self.ok:
-            raise ImajinAPIError.from_response(response)
-        return self.parse(response.json())
-
-
-def _body(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def health() -> Call[Health]:
+def health() -> Call[HealthPublic]:
     """``GET /health`` (a degraded platform answers 503 with the same body)."""
-    return Call("GET", "/health", Health.model_validate, ok=(200, 503))
-
-
-def list_pipelines() -> Call[list[PipelineSummary]]:
-    """``GET /pipelines``."""
-    return Call("GET", "/pipelines", lambda data: _PipelineList.model_validate(data).pipelines)
-
-
-def get_pipeline(pipeline_id: str) -> Call[PipelineSpec]:
-    """``GET /pipelines/{id}``."""
-    return Call("GET", f"/pipelines/{pipeline_id}", PipelineSpec.model_validate)
-
-
-def generate_prompts(
-    pipeline_id: str,
-    *,
-    inputs: Mapping[str, str | int | float | bool] | None = None,
-    count: int = 1,
-    seed: int | None = None,
-    llm_model_id: str | None = None,
-    cache: bool = True,
-) -> Call[list[ParsedPrompt]]:
-    """``POST /generate-prompts``."""
-    request = GeneratePromptsRequest(
-        pipeline_id=pipeline_id,
-        inputs=dict(inputs or {}),
-        count=count,
-        seed=seed,
-        llm_model_id=llm_model_id,
-        cache=cache,
-    )
-    return send_generate_prompts(request)
-
-
-def send_generate_prompts(request: GeneratePromptsRequest) -> Call[list[ParsedPrompt]]:
-    """``POST /generate-prompts`` with a request already built."""
-    return Call(
-        "POST",
-        "/generate-prompts",
-        lambda data: GeneratePromptsResponse.model_validate(data).prompts,
-        json=_body(request),
-    )
-
-
-def analyze_context(
-    category: str,
-    *,
-    city: str | None = None,
-    filters: Sequence[str] = (),
-    maturity: MaturityRange | Mapping[str, str] | None = None,
-    instance_config: InstanceConfig | Mapping[str, Any] | None = None,
-    instance: str | None = None,
-    llm_model_id: str | None = None,
-    cache: bool = True,
-) -> Call[GenerationConfig]:
-    """``POST /analyze-context``; mappings are validated here, before anything is sent."""
-    request = AnalyzeContextRequest(
-        category=category,
-        city=city,
-        filters=list(filters),
-        maturity=MaturityRange.model_validate(maturity) if maturity is not None else None,
-        instance_config=(
-            InstanceConfig.model_validate(instance_config) if instance_config is not None else None
-        ),
-        instance=instance,
-        llm_model_id=llm_model_id,
-        cache=cache,
-    )
-    return send_analyze_context(request)
-
-
-def send_analyze_context(request: AnalyzeContextRequest) -> Call[GenerationConfig]:
-    """``POST /analyze-context`` with a request already built."""
-    return Call("POST", "/analyze-context", GenerationConfig.model_validate, json=_body(request))
+    return Call("GET", "/health", json_as(HealthPublic), ok=(200, 503))

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
-from imajin.assistant.instance import InstanceConfig
-from imajin.assistant.pipeline_catalog import PipelineSpec, PipelineSummary
-from imajin.assistant.schemas import GenerationConfig, MaturityRange, ParsedPrompt
-from imajin.client import calls
-from imajin.client.calls import Call, Health
-from imajin.client.errors import ImajinConnectionError
+from imajin.client.call import Call, Stream
+from imajin.client.endpoints import Endpoints, SyncSender
+from imajin.client.errors import ImajinAPIError, ImajinConnectionError
 from imajin.client.options import ClientOptions
+from imajin.client.sse import EventDecoder
+from imajin.contracts.events import EventPublic
 
 __all__ = ["ImajinClient"]
 
 T = TypeVar("T")
 
 
-class ImajinClient:
+class ImajinClient(Endpoints, SyncSender):
     """A typed client for an imajin server; use it as a context manager, or call :meth:`close`.
+
+    Every endpoint is a method (see :class:`~imajin.client.endpoints.Endpoints`)::
+
+        with ImajinClient("http://127.0.0.1:8000", api_key=key) as imajin:
+            variation = imajin.create_variation({"name": "fox", "generation": {"prompt": "a fox"}})
 
     Args:
         base_url: The server, ``http://127.0.0.1:8000``.
@@ -65,67 +69,31 @@ class ImajinClient:
             ImajinConnectionError: The server could not be reached in time.
         """
         try:
-            response = self._http.request(call.method, call.path, json=call.json)
+            response = self._http.request(
+                call.method, call.path, json=call.json, params=call.params
+            )
         except httpx.TransportError as error:
             raise ImajinConnectionError(f"{call.method} {call.path} failed: {error}") from error
         return call.result(response)
 
-    def health(self) -> Health:
-        """``GET /health``."""
-        return self.send(calls.health())
+    def stream(self, stream: Stream) -> Iterator[EventPublic]:
+        """Open a server-sent event stream and yield its events until it ends.
 
-    def list_pipelines(self) -> list[PipelineSummary]:
-        """``GET /pipelines``."""
-        return self.send(calls.list_pipelines())
-
-    def get_pipeline(self, pipeline_id: str) -> PipelineSpec:
-        """``GET /pipelines/{pipeline_id}``."""
-        return self.send(calls.get_pipeline(pipeline_id))
-
-    def generate_prompts(
-        self,
-        pipeline_id: str,
-        *,
-        inputs: Mapping[str, str | int | float | bool] | None = None,
-        count: int = 1,
-        seed: int | None = None,
-        llm_model_id: str | None = None,
-        cache: bool = True,
-    ) -> list[ParsedPrompt]:
-        """``POST /generate-prompts``: ``count`` prompts from a pipeline."""
-        return self.send(
-            calls.generate_prompts(
-                pipeline_id,
-                inputs=inputs,
-                count=count,
-                seed=seed,
-                llm_model_id=llm_model_id,
-                cache=cache,
-            )
-        )
-
-    def analyze_context(
-        self,
-        category: str,
-        *,
-        city: str | None = None,
-        filters: Sequence[str] = (),
-        maturity: MaturityRange | Mapping[str, str] | None = None,
-        instance_config: InstanceConfig | Mapping[str, Any] | None = None,
-        instance: str | None = None,
-        llm_model_id: str | None = None,
-        cache: bool = True,
-    ) -> GenerationConfig:
-        """``POST /analyze-context``: the reasoning chain's GenerationConfig."""
-        return self.send(
-            calls.analyze_context(
-                category,
-                city=city,
-                filters=filters,
-                maturity=maturity,
-                instance_config=instance_config,
-                instance=instance,
-                llm_model_id=llm_model_id,
-                cache=cache,
-            )
-        )
+        Raises:
+            ImajinAPIError: The server refused the stream (unknown job, no access).
+            ImajinConnectionError: The server could not be reached, or the stream broke.
+        """
+        decoder = EventDecoder()
+        try:
+            with self._http.stream(
+                "GET", stream.path, params=stream.params, headers=stream.headers
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise ImajinAPIError.from_response(response)
+                for line in response.iter_lines():
+                    event = decoder.feed(line)
+                    if event is not None:
+                        yield event
+        except httpx.TransportError as error:
+            raise ImajinConnectionError(f"GET {stream.path} failed: {error}") from error

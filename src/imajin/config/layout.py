@@ -53,6 +53,11 @@ class DataLayout:
         return self.root / "sets"
 
     @property
+    def url_secret(self) -> Path:
+        """The secret image URLs are signed with when auth is on (mode 0600; delete to rotate)."""
+        return self.root / "url-signing.key"
+
+    @property
     def cache(self) -> Path:
         """Derived data that may be deleted (file hashes)."""
         return self.root / "cache"

@@ -8,7 +8,6 @@ them together); the YAML file is what operators read.
 from __future__ import annotations
 
 import ipaddress
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -25,19 +24,14 @@ from imajin.config.studio import StudioSettings
 from imajin.config.training import TrainingSettings
 from imajin.config.variations import VariationsSettings
 
+# Re-exported (explicitly, for strict type checkers): settings and their callers name it here.
+from imajin.contracts.keys import Scope as Scope  # noqa: PLC0414
+
 
 class Section(BaseModel):
     """Base of every settings section: strict about keys, immutable once built."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Scope(StrEnum):
-    """What an API key may do. ``admin`` implies ``generate`` implies ``read``."""
-
-    READ = "read"
-    GENERATE = "generate"
-    ADMIN = "admin"
 
 
 class ServerSettings(Section):

@@ -9,11 +9,11 @@ run time (``PUT /api/config``); those edits are kept in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ImageFormat = Literal["png", "webp"]
+# Re-exported (explicitly, for strict type checkers): the studio's settings name it here.
+from imajin.contracts.studio import ImageFormat as ImageFormat  # noqa: PLC0414
 
 
 class StudioDefaults(BaseModel):

@@ -41,7 +41,7 @@ from imajin.engine.lora import LoraFile, applied_loras, check_family, resolve_lo
 from imajin.engine.metadata import save_image
 from imajin.engine.parameters import AppliedLora, GenerationParameters
 from imajin.engine.registry import ModelRegistry
-from imajin.engine.request import MAX_SEED, GenerationRequest
+from imajin.engine.request import MAX_SEED, GenerationRequest, parse_request
 from imajin.engine.schedulers import build_scheduler, samplers_for
 from imajin.engine.settings import EngineSettings
 from imajin.engine.spec import ModelSpec
@@ -169,11 +169,11 @@ class Engine:
             ConfigError: The configured device does not exist here.
         """
         if not isinstance(request, GenerationRequest):
-            request = GenerationRequest.parse(request)
+            request = parse_request(request)
         # Only the positive prompt: negative prompts name what must not appear, on purpose.
         if self._prompt_guard is not None:
             self._prompt_guard(request.prompt, "prompt")
-        spec = self.registry.resolve(request.model)
+        spec = self.registry.resolve(request.model, allow_paths=True)
         family = FAMILIES[spec.family]
         scheduler = request.scheduler or spec.scheduler
         allowed = samplers_for(family)
@@ -391,13 +391,13 @@ class Engine:
 
     def load(self, model: str) -> ModelStatus:
         """Load ``model`` (a style, id or path) now, so the first job does not wait."""
-        spec = self.registry.resolve(model)
+        spec = self.registry.resolve(model, allow_paths=True)
         self._warm(spec)
         return self._status(spec)
 
     def unload(self, model: str) -> bool:
         """Drop a warm model (if idle); True if it was dropped."""
-        return self._cache.evict(self.registry.resolve(model).id)
+        return self._cache.evict(self.registry.resolve(model, allow_paths=True).id)
 
     def list_models(self) -> list[ModelStatus]:
         """Every manifest model, plus warm ad-hoc (path) models, with load state."""

@@ -2,7 +2,9 @@
 
 ``resolve()`` turns what a request says (``"anime"``, a model id, or a local
 path) into a :class:`ModelSpec` without loading anything, so a bad request
-fails before any weights are touched.
+fails before any weights are touched. Over HTTP a request may name only a style
+or an id (SPEC §2.1): callers there pass ``allow_paths=False``, and then any
+other value, an existing folder or not, gets the same "unknown model" error.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from imajin.config.layout import DataLayout
+from imajin.engine.confined import shown
 from imajin.engine.local_models import describe_local_model
 from imajin.engine.settings import EngineSettings, StyleDefaults
 from imajin.engine.sources import is_explicit_path, looks_like_path, parse_source
@@ -129,8 +132,12 @@ class ModelRegistry:
         """The configured default model of ``style``."""
         return self._specs[getattr(self._defaults, style)]
 
-    def get(self, model_id: str) -> ModelSpec:
+    def get(self, model_id: str, *, allow_paths: bool = True) -> ModelSpec:
         """The model with this exact id.
+
+        Args:
+            model_id: The id.
+            allow_paths: Whether the message may suggest a local path (not over HTTP).
 
         Raises:
             NotFound: No such id; the message lists the known ones.
@@ -138,27 +145,37 @@ class ModelRegistry:
         try:
             return self._specs[model_id]
         except KeyError:
+            also = "a style (photorealistic, anime)"
+            if allow_paths:
+                also += " or a local model folder or .safetensors file"
             raise NotFound(
-                f"unknown model {model_id!r}; known ids: {', '.join(self._specs)}. A request may "
-                "also name a style (photorealistic, anime) or a local model folder or "
-                ".safetensors file",
+                f"unknown model {shown(model_id)}; known ids: {', '.join(self._specs)}. A "
+                f"request may also name {also}",
                 field="model",
             ) from None
 
-    def resolve(self, model: str) -> ModelSpec:
+    def resolve(self, model: str, *, allow_paths: bool) -> ModelSpec:
         """The model a request's ``model`` value means: a style, an id, or a local path.
 
+        Args:
+            model: What the request says.
+            allow_paths: Whether a local folder or ``.safetensors`` file may be named:
+                True for the CLI and manifests, False for anything that came over HTTP.
+                When False, the filesystem is never looked at, so the answer is the
+                same whether a path exists or not.
+
         Raises:
-            NotFound: Neither a style, a known id, nor an existing local model.
+            NotFound: Neither a style, a known id, nor (with ``allow_paths``) an
+                existing local model.
             InvalidInput: A local path that is not a model folder or checkpoint.
         """
         if model in STYLES:
             return self.default_for(model)
         if model in self._specs:
             return self._specs[model]
-        if looks_like_path(model) or Path(model).expanduser().exists():
+        if allow_paths and (looks_like_path(model) or Path(model).expanduser().exists()):
             return describe_local_model(Path(model))
-        return self.get(model)
+        return self.get(model, allow_paths=allow_paths)
 
 
 def build_registry(settings: EngineSettings, *, data_dir: Path) -> ModelRegistry:

@@ -1,23 +1,44 @@
-"""What a caller asks the engine for, validated before any model is touched."""
+"""What a caller asks the engine for, validated before any model is touched.
+
+The request models are the HTTP contract's (:mod:`imajin.contracts.generation`);
+this module adds the server's parsing, which raises :class:`~imajin.errors.InvalidInput`.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from imajin.engine.schedulers import SchedulerName
+from imajin.contracts.generation import (
+    MAX_IMAGES,
+    MAX_LORA_WEIGHT,
+    MAX_LORAS,
+    MAX_PROMPT,
+    MAX_SEED,
+    MAX_SIDE,
+    GenerationRequest,
+    LoraRequest,
+    SchedulerName,
+)
 from imajin.errors import InvalidInput
 
-MAX_PROMPT = 2000
-MAX_SEED = 2**32 - 1
-MAX_SIDE = 4096
-MAX_IMAGES = 16
-MAX_LORAS = 8
-MAX_LORA_WEIGHT = 5.0
-_LORA_ID = re.compile(r"^[\w][\w.-]*$")
+__all__ = [
+    "MAX_IMAGES",
+    "MAX_LORAS",
+    "MAX_LORA_WEIGHT",
+    "MAX_PROMPT",
+    "MAX_SEED",
+    "MAX_SIDE",
+    "SCHEDULER_CHOICES",
+    "GenerationRequest",
+    "LoraRequest",
+    "SchedulerName",
+    "field_path",
+    "invalid_input_from",
+    "parse_request",
+]
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -39,112 +60,16 @@ def invalid_input_from(exc: ValidationError, *, prefix: str = "") -> InvalidInpu
     return InvalidInput(f"{path}: {message}{more}", field=path)
 
 
-class LoraRequest(BaseModel):
-    """One LoRA to apply: a ``.safetensors`` path or an id in the LoRA folders, and a weight."""
+def parse_request(data: Mapping[str, Any]) -> GenerationRequest:
+    """Validate an untrusted generation request.
 
-    model_config = ConfigDict(extra="forbid")
-
-    path: str | None = Field(default=None, description="Path of a .safetensors LoRA file.")
-    id: str | None = Field(
-        default=None, description="Name of a LoRA in <data_dir>/models/loras (file stem)."
-    )
-    weight: float = Field(
-        default=1.0,
-        ge=-MAX_LORA_WEIGHT,
-        le=MAX_LORA_WEIGHT,
-        description="Strength; 0 = no effect, above 1 is allowed but often overcooks.",
-    )
-
-    @field_validator("id")
-    @classmethod
-    def _id_is_a_name(cls, value: str | None) -> str | None:
-        if value is not None and (not _LORA_ID.match(value) or ".." in value):
-            raise ValueError("a LoRA id is a file name without folders (letters, digits, . _ -)")
-        return value
-
-    @model_validator(mode="after")
-    def _path_or_id(self) -> LoraRequest:
-        if (self.path is None) == (self.id is None):
-            raise ValueError("give exactly one of `path` or `id`")
-        return self
-
-    @property
-    def reference(self) -> str:
-        """The path or id, whichever was given."""
-        return self.path if self.path is not None else str(self.id)
-
-
-def _multiple_of_8(name: str, value: int | None) -> int | None:
-    if value is not None and value % 8:
-        low, high = value - value % 8, value - value % 8 + 8
-        raise ValueError(
-            f"{name} must be a multiple of 8 (got {value}); the nearest valid values are "
-            f"{low} and {high}"
-        )
-    return value
-
-
-class GenerationRequest(BaseModel):
-    """A text-to-image request. Unset values take the model's defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(max_length=MAX_PROMPT, description="What to draw.")
-    negative_prompt: str | None = Field(
-        default=None,
-        max_length=MAX_PROMPT,
-        description="What to avoid; unset = the platform negative prompt for the model's style.",
-    )
-    model: str = Field(
-        default="photorealistic",
-        min_length=1,
-        description="A style (photorealistic, anime), a model id, or a local model path.",
-    )
-    width: int | None = Field(
-        default=None, ge=64, le=MAX_SIDE, description="Pixels; multiple of 8."
-    )
-    height: int | None = Field(
-        default=None, ge=64, le=MAX_SIDE, description="Pixels; multiple of 8."
-    )
-    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps.")
-    guidance: float | None = Field(default=None, ge=1.0, le=20.0, description="CFG scale.")
-    seed: int | None = Field(
-        default=None, ge=0, le=MAX_SEED, description="Unset = random; image i uses seed + i."
-    )
-    scheduler: SchedulerName | None = Field(default=None, description="Sampler name.")
-    num_images: int = Field(default=1, ge=1, le=MAX_IMAGES, description="Images to make.")
-    loras: list[LoraRequest] = Field(
-        default_factory=list, max_length=MAX_LORAS, description="LoRAs to apply, in order."
-    )
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("prompt must not be empty; describe the image to generate")
-        return value
-
-    @field_validator("width")
-    @classmethod
-    def _width(cls, value: int | None) -> int | None:
-        return _multiple_of_8("width", value)
-
-    @field_validator("height")
-    @classmethod
-    def _height(cls, value: int | None) -> int | None:
-        return _multiple_of_8("height", value)
-
-    @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> GenerationRequest:
-        """Validate untrusted input.
-
-        Raises:
-            InvalidInput: Naming the first field at fault and the rule it breaks.
-        """
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            raise invalid_input_from(exc) from None
+    Raises:
+        InvalidInput: Naming the first field at fault and the rule it breaks.
+    """
+    try:
+        return GenerationRequest.model_validate(dict(data))
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from None
 
 
 SCHEDULER_CHOICES: tuple[str, ...] = get_args(SchedulerName)

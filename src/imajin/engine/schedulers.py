@@ -10,22 +10,9 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from imajin.engine.families import Family
-
-SchedulerName = Literal[
-    "dpmpp_2m",
-    "dpmpp_2m_karras",
-    "dpmpp_2m_sde",
-    "dpmpp_2m_sde_karras",
-    "euler",
-    "euler_a",
-    "heun",
-    "ddim",
-    "unipc",
-    "lcm",
-]
 
 
 @dataclass(frozen=True)

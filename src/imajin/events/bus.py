@@ -45,6 +45,10 @@ class EventBus:
         """Every event up to this id has been delivered here (None: not read yet)."""
         return self._cursor
 
+    def last_id(self) -> int:
+        """The newest stored event's id: a feed "from now on" starts after it."""
+        return self.store.last_id()
+
     def subscribe(self, callback: Subscriber, *, types: Sequence[str] = ()) -> Callable[[], None]:
         """Call ``callback`` for each new event (of ``types``, if given); returns unsubscribe."""
         subscription = _Subscription(callback, frozenset(types))

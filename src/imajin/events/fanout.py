@@ -106,6 +106,10 @@ class StreamHub:
             with self._lock:
                 self._feeds.discard(feed)
 
+    def last_id(self) -> int:
+        """The newest stored event's id: a stream "from now on" starts after it."""
+        return self.store.last_id()
+
     @property
     def open_feeds(self) -> int:
         with self._lock:

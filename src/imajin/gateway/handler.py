@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from imajin.contracts.gateway import ChatTurn
 from imajin.engine.registry import ModelRegistry
-from imajin.engine.request import GenerationRequest
+from imajin.engine.request import GenerationRequest, parse_request
 from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
 from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import ChatImageParams, ImagegenParams, _Params
@@ -142,7 +142,7 @@ class GatewayRenderer:
         """Hard block (raises), then the policy's constraints: in the negative prompt,
         or in the positive prompt for a model that ignores negatives (guidance ≤ 1)."""
         outcome = apply_endpoint_policy(text, params.policy, field=field)
-        spec = self._models.resolve(params.model)
+        spec = self._models.resolve(params.model, allow_paths=True)
         given = params.negative_prompt if isinstance(params, ImagegenParams) else None
         ignores_negative = spec.guidance <= 1.0 and not (
             isinstance(params, ImagegenParams) and (params.guidance or 0) > 1
@@ -162,7 +162,7 @@ class GatewayRenderer:
         applied: PolicyApplied,
         timings: dict[str, float],
     ) -> dict[str, Any]:
-        request = GenerationRequest.parse(self._request_fields(params, applied))
+        request = parse_request(self._request_fields(params, applied))
         image, seed = self._generate(ctx, request, timings)
         check = None
         if params.threshold is not None:

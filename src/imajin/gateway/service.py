@@ -77,14 +77,21 @@ class GatewayService:
 
     # -- flows -------------------------------------------------------------------------------
 
-    def chat_image(self, kind: ChatKind, body: ChatImageRequest) -> ChatImageResponse | Accepted:
+    def chat_image(
+        self, kind: ChatKind, body: ChatImageRequest, *, allow_paths: bool = False
+    ) -> ChatImageResponse | Accepted:
+        """One chat image: shorten, expand, generate, check, caption (SPEC §6.1).
+
+        ``allow_paths``: whether ``body.model`` may be a local path (the CLI); over
+        HTTP only a style or a model id (SPEC §2.1).
+        """
         endpoint = ENDPOINT_OF_KIND[kind]
         self._check_chat(body)
         config = self._settings.endpoint(endpoint)
         params = ChatImageParams(
             endpoint=endpoint,
             policy=config.policy,
-            model=self._model(body.model, endpoint),
+            model=self._model(body.model, endpoint, allow_paths=allow_paths),
             seed=body.seed,
             width=body.width,
             height=body.height,
@@ -96,13 +103,16 @@ class GatewayService:
         result = self._run(CHAT_IMAGE_JOB, params.model_dump(mode="json"), endpoint, params.model)
         return result if isinstance(result, Accepted) else ChatImageResponse.model_validate(result)
 
-    def imagegen(self, body: ImagegenRequest) -> ImagegenResponse | Accepted:
+    def imagegen(
+        self, body: ImagegenRequest, *, allow_paths: bool = False
+    ) -> ImagegenResponse | Accepted:
+        """One image from a prompt under the imagegen policy; ``allow_paths`` as in chat_image."""
         endpoint: EndpointName = "imagegen"
         enforce(body.prompt, field="prompt")
         params = ImagegenParams(
             endpoint=endpoint,
             policy=self._settings.endpoint(endpoint).policy,
-            model=self._model(body.model, endpoint),
+            model=self._model(body.model, endpoint, allow_paths=allow_paths),
             seed=body.seed,
             width=body.width,
             height=body.height,
@@ -178,12 +188,19 @@ class GatewayService:
         if body.persona:
             enforce(body.persona, field="persona")
 
-    def _model(self, requested: str | None, endpoint: EndpointName) -> str:
-        model = requested or self._settings.endpoint(endpoint).model or self._settings.model
+    def _model(
+        self, requested: str | None, endpoint: EndpointName, *, allow_paths: bool = True
+    ) -> str:
+        """The model id to run: the request's (confined unless ``allow_paths``), else the
+        configured one (the operator's, so it may be a path)."""
+        if requested:
+            model, paths = requested, allow_paths
+        else:
+            model, paths = self._settings.endpoint(endpoint).model or self._settings.model, True
         try:
-            return self._models.resolve(model).id
+            return self._models.resolve(model, allow_paths=paths).id
         except NotFound as exc:
-            raise InvalidInput(f"Unknown model {model!r}: {exc.message}", field="model") from None
+            raise InvalidInput(exc.message, field="model") from None
 
     def _threshold(self, endpoint: EndpointName) -> float | None:
         if not self._settings.endpoint(endpoint).checks_output:
@@ -194,7 +211,10 @@ class GatewayService:
         self, kind: str, params: dict[str, Any], endpoint: EndpointName, model: str
     ) -> dict[str, Any] | Accepted:
         spec = JobSpec(
-            kind=kind, params=params, queue=self._settings.queue_of(endpoint), route=_route(model)
+            kind=kind,
+            params=params,
+            queue=self._settings.queue_of(endpoint),
+            route=route_for_model(model),
         )
         try:
             job = self._jobs.submit(spec)
@@ -209,7 +229,8 @@ class GatewayService:
         return {**_result_of(finished), "job_id": finished.id}
 
 
-def _route(model: str) -> str:
+def route_for_model(model: str) -> str:
+    """The Celery route of a model id: workers started with it as a queue serve that model."""
     # Jobs route by model (warm-model affinity), as every other engine job does.
     cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in model)[-128:]
     return cleaned.strip("-") or "default"

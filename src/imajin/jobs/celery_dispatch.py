@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from imajin.config.jobs import JobsSettings
 from imajin.errors import ServiceUnavailable
 from imajin.jobs.celery_app import TASK_NAME, make_celery, queue_name
-from imajin.jobs.local import Reaper
 from imajin.jobs.models import Job
+from imajin.jobs.reaper import Reaper
 from imajin.jobs.repository import JobRepository
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,11 @@ class CeleryDispatcher:
 
     def start(self) -> None:
         self._stop.clear()
-        for target, name in ((self._pump, "imajin-celery-pump"), (self._reap, "imajin-reaper")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
+        for target, name in (
+            (self._pump, "imajin-celery-pump"),
+            (self.reaper.run_until, "imajin-reaper"),
+        ):
+            thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
@@ -79,20 +82,13 @@ class CeleryDispatcher:
             self._repository.release_dispatch(job.id)
             raise
 
-    def _pump(self) -> None:
-        while not self._stop.wait(self._settings.poll_interval_s):
+    def _pump(self, stop: threading.Event) -> None:
+        while not stop.wait(self._settings.poll_interval_s):
             try:
                 for job in self._repository.undispatched():
                     self._send(job)
             except Exception as exc:
                 logger.warning("broker still unreachable (%s); will retry", type(exc).__name__)
-
-    def _reap(self) -> None:
-        while not self._stop.wait(self._settings.heartbeat_interval_s):
-            try:
-                self.reaper.sweep()
-            except Exception:
-                logger.exception("reaper sweep failed")
 
 
 def _broker_priority(priority: int) -> int:

@@ -5,6 +5,11 @@ A handler is ``def handle(ctx: JobContext) -> dict | None``: it reads
 given (never the service that queued the job), reports progress (which
 raises :class:`JobCancelled` when a cancel was asked for), and returns the
 job's result. The same handler runs under the local and the Celery dispatcher.
+
+A kind may also register a *settle* hook: it runs whenever a job of that kind
+ends failed or cancelled (an exception escaped the handler, a cancel, the
+reaper giving up on a lost worker), inside the transaction that writes the
+job's final state, so the rows that depend on the job are settled with it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
@@ -66,24 +72,44 @@ class JobContext:
 
 Handler = Callable[[JobContext], dict[str, Any] | None]
 
+Settle = Callable[[Session, Job], None]
+"""(session of the job's final transition, the job as it ended) → settle its dependents.
+
+Must be idempotent: the handler may have settled the same rows itself already.
+"""
+
 
 class HandlerRegistry:
     """Job kind → handler. Each subsystem registers its kinds at wiring time."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._settles: dict[str, Settle] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, settle: Settle | None = None) -> None:
+        """Add a kind; ``settle`` runs when one of its jobs ends failed or cancelled.
+
+        Raises:
+            ValueError: ``kind`` is already registered.
+        """
         if kind in self._handlers:
             raise ValueError(f"job kind {kind!r} is already registered")
         self._handlers[kind] = handler
+        if settle is not None:
+            self._settles[kind] = settle
 
     def replace(self, kind: str, handler: Handler) -> None:
-        """Swap the handler of a registered kind (plugins; tests injecting faults)."""
+        """Swap the handler of a registered kind, keeping its settle hook (plugins; tests
+        injecting faults)."""
         self.get(kind)
         self._handlers[kind] = handler
 
     def get(self, kind: str) -> Handler:
+        """The handler of ``kind``.
+
+        Raises:
+            UnknownJobKind: no such kind is registered.
+        """
         try:
             return self._handlers[kind]
         except KeyError:
@@ -91,6 +117,12 @@ class HandlerRegistry:
             raise UnknownJobKind(
                 f"Unknown job kind {kind!r}; known kinds: {known}.", field="kind"
             ) from None
+
+    def settle(self, session: Session, job: Job) -> None:
+        """Run the settle hook of ``job``'s kind, if it has one (the repository's ``settle``)."""
+        hook = self._settles.get(job.kind)
+        if hook is not None:
+            hook(session, job)
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._handlers
@@ -100,17 +132,26 @@ class HandlerRegistry:
         return sorted(self._handlers)
 
 
+class NoopParams(BaseModel):
+    """The ``params`` of a ``noop`` job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(1, ge=0, le=100_000)
+    sleep_s: float = Field(0.0, ge=0.0, le=3600.0, description="Sleep before each step.")
+    fail: bool = Field(False, description="Raise InvalidInput after the last step.")
+
+
 def noop_handler(ctx: JobContext) -> dict[str, Any]:
     """A diagnostic kind: ``steps`` steps of ``sleep_s`` each; ``fail`` raises at the end.
 
     Used to smoke-test workers and to benchmark the job system without a model.
     """
-    steps = int(ctx.job.params.get("steps", 1))
-    sleep_s = float(ctx.job.params.get("sleep_s", 0.0))
-    for step in range(1, steps + 1):
-        if sleep_s:
-            time.sleep(sleep_s)
-        ctx.report(step, steps, f"step {step}")
-    if ctx.job.params.get("fail"):
+    params = NoopParams.model_validate(ctx.job.params)
+    for step in range(1, params.steps + 1):
+        if params.sleep_s:
+            time.sleep(params.sleep_s)
+        ctx.report(step, params.steps, f"step {step}")
+    if params.fail:
         raise InvalidInput("noop job asked to fail", field="params.fail")
-    return {"steps": steps, "attempt": ctx.job.attempts}
+    return {"steps": params.steps, "attempt": ctx.job.attempts}

@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Sequence
 
 from imajin.config.jobs import JobsSettings
 from imajin.jobs.models import Job
+from imajin.jobs.reaper import Reaper
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import JobRunner
-from imajin.jobs.workers import is_dead_local_worker, worker_id
-from imajin.store.tables import utcnow
+from imajin.jobs.workers import worker_id
 
 logger = logging.getLogger(__name__)
-
-
-class Reaper:
-    """Finds running jobs whose worker is gone and re-queues (or fails) them."""
-
-    def __init__(
-        self,
-        repository: JobRepository,
-        settings: JobsSettings,
-        on_requeued: Callable[[list[Job]], None],
-    ) -> None:
-        self._repository = repository
-        self._settings = settings
-        self._on_requeued = on_requeued
-
-    def sweep(self) -> list[Job]:
-        stale_before = utcnow() - timedelta(seconds=self._settings.stale_after_s)
-        recovered = self._repository.recover(stale_before=stale_before, dead=is_dead_local_worker)
-        for job in recovered:
-            logger.warning("job %s lost its worker: now %s", job.id, job.status)
-        requeued = [job for job in recovered if job.status == "queued"]
-        if requeued:
-            self._on_requeued(requeued)
-        return recovered
 
 
 class LocalDispatcher:
@@ -80,7 +55,9 @@ class LocalDispatcher:
             )
             thread.start()
             self._threads.append(thread)
-        reaper = threading.Thread(target=self._reap, name="imajin-reaper", daemon=True)
+        reaper = threading.Thread(
+            target=self.reaper.run_until, args=(self._stop,), name="imajin-reaper", daemon=True
+        )
         reaper.start()
         self._threads.append(reaper)
 
@@ -109,10 +86,3 @@ class LocalDispatcher:
                     self._wake.wait(self._settings.poll_interval_s)
                 continue
             self._runner.run_claimed(job, me)
-
-    def _reap(self) -> None:
-        while not self._stop.wait(self._settings.heartbeat_interval_s):
-            try:
-                self.reaper.sweep()
-            except Exception:
-                logger.exception("reaper sweep failed")

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imajin.contracts.jobs import JobError, JobProgress, JobPublic, JobStatus
+from imajin.storage.url_signing import Sign, sign_urls
 from imajin.store.tables import JobRow
 
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+__all__ = ["Job", "JobError", "JobProgress", "JobPublic", "JobSpec", "JobStatus", "public_job"]
 
 
 class JobSpec(BaseModel):
@@ -42,17 +33,6 @@ class JobSpec(BaseModel):
     )
     priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
     group_id: str | None = Field(None, max_length=64, description="A batch or variation id.")
-
-
-class JobError(BaseModel):
-    code: str
-    message: str
-
-
-class JobProgress(BaseModel):
-    step: int
-    total: int
-    message: str
 
 
 class Job(BaseModel):
@@ -108,3 +88,12 @@ class Job(BaseModel):
             finished_at=row.finished_at,
             heartbeat_at=row.heartbeat_at,
         )
+
+
+def public_job(job: Job, *, sign: Sign | None = None) -> JobPublic:
+    """The view of ``job`` the HTTP API shows (no route, heartbeat or attempt limit); image
+    URLs in its result signed by ``sign`` (SPEC §3.2)."""
+    public = JobPublic.model_validate(job.model_dump())
+    if sign is not None and public.result is not None:
+        public.result = sign_urls(public.result, sign)
+    return public

@@ -3,11 +3,19 @@
 Transitions are compare-and-set (``UPDATE ... WHERE status = <expected>``) so two
 workers, or a worker and the reaper, can never both move the same job: a job
 finishes once, with one result and one terminal event.
+
+Every way a job ends without success (its handler failed or was cancelled, a
+queued job was cancelled, the reaper gave up on a lost worker) runs the
+``settle`` hook in the transaction that writes the final state, so rows that
+depend on the job (a variation, a studio output folder) never outlive it in a
+state that says it is still running.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,10 +30,15 @@ from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.store.database import Database
 from imajin.store.tables import BatchRow, JobRow, utcnow
 
+logger = logging.getLogger(__name__)
+
 RUNNING = JobStatus.RUNNING.value
 QUEUED = JobStatus.QUEUED.value
 FINISHED = tuple(status.value for status in JobStatus if status.finished)
 PRUNE_BATCH = 1000  # rows per delete when pruning history
+
+Settle = Callable[[Session, Job], None]
+"""(session of the final transition, the job as it ended) → settle what depends on it."""
 
 
 def _changed(session: Session, statement: Update) -> int:
@@ -49,8 +62,29 @@ def _payload(row: JobRow, **extra: Any) -> dict[str, Any]:
 class JobRepository:
     """Job rows and their events in the SQL store."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, settle: Settle | None = None) -> None:
+        """
+        Args:
+            settle: Run with every job that ends failed or cancelled, inside the
+                transaction of its final state (the handler registry's hooks).
+        """
         self._database = database
+        self._settle = settle
+
+    def _settled(self, session: Session, row: JobRow) -> Job:
+        job = Job.of(row)
+        if self._settle is None or job.status == JobStatus.SUCCEEDED:
+            return job
+        try:
+            # A savepoint: a hook that fails must not keep the job "running" forever
+            # (the reaper would retry the same failing transition on every sweep).
+            with session.begin_nested():
+                self._settle(session, job)
+        except Exception:
+            logger.exception(
+                "settling job %s (%s) failed; its dependents stay as they are", job.id, job.kind
+            )
+        return job
 
     # -- admission ---------------------------------------------------------------------------
 
@@ -143,6 +177,35 @@ class JobRepository:
             ).all()
             return [Job.of(row) for row in rows], int(total)
 
+    def status_counts(self, group_ids: Sequence[str]) -> dict[str, Counter[str]]:
+        """Group id → how many of its jobs are in each status (one grouped query).
+
+        Every id asked for is a key, with an empty counter if it has no jobs.
+        """
+        counts: dict[str, Counter[str]] = {group_id: Counter() for group_id in group_ids}
+        if not group_ids:
+            return counts
+        query = (
+            select(JobRow.group_id, JobRow.status, func.count())
+            .where(JobRow.group_id.in_(group_ids))
+            .group_by(JobRow.group_id, JobRow.status)
+        )
+        with self._database.session() as session:
+            for group_id, status, count in session.execute(query):
+                counts[str(group_id)][str(status)] = int(count)
+        return counts
+
+    def in_groups(self, group_ids: Sequence[str], *, status: JobStatus | None = None) -> list[Job]:
+        """Every job of the groups (of ``status``, if given), oldest first."""
+        if not group_ids:
+            return []
+        query = select(JobRow).where(JobRow.group_id.in_(group_ids))
+        if status is not None:
+            query = query.where(JobRow.status == status.value)
+        with self._database.session() as session:
+            rows = session.scalars(query.order_by(JobRow.created_at, JobRow.id)).all()
+            return [Job.of(row) for row in rows]
+
     # -- claiming and running ----------------------------------------------------------------
 
     def claim_next(self, worker_id: str, *, queues: Sequence[str] = ()) -> Job | None:
@@ -174,7 +237,6 @@ class JobRepository:
             .values(
                 status=RUNNING,
                 worker_id=worker_id,
-                attempts=JobRow.attempts + 1,
                 started_at=now,
                 heartbeat_at=now,
                 updated_at=now,
@@ -189,11 +251,31 @@ class JobRepository:
         record_event(
             session,
             JobEvent.STARTED,
-            _payload(row, workerId=worker_id, startedAt=now.isoformat()),
+            # The attempt this claim is about to make (counted when its handler starts).
+            _payload(row, workerId=worker_id, startedAt=now.isoformat(), attempt=row.attempts + 1),
             job_id=row.id,
             subject=row.group_id,
         )
         return Job.of(row)
+
+    def begin_attempt(self, job_id: str, worker_id: str) -> Job | None:
+        """Count an attempt: the handler of a job ``worker_id`` holds starts now.
+
+        Counted here rather than at claim, so a job released before its handler ran
+        (a worker killed between claim and start) keeps its attempts. None when the
+        job is no longer this worker's.
+        """
+        with self._database.session() as session:
+            moved = _changed(
+                session,
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker_id == worker_id, JobRow.status == RUNNING)
+                .values(attempts=JobRow.attempts + 1, updated_at=utcnow()),
+            )
+            if moved != 1:
+                return None
+            row = session.get(JobRow, job_id, populate_existing=True)
+            return None if row is None else Job.of(row)
 
     def heartbeat(self, job_ids: Sequence[str], worker_id: str) -> None:
         if not job_ids:
@@ -263,7 +345,8 @@ class JobRepository:
         """Move a running job of ``worker_id`` to a final state; False if it was not ours.
 
         ``in_transaction`` lets a handler's own final writes (rows, events) commit
-        atomically with the job's final state.
+        atomically with the job's final state; a failed or cancelled job is then
+        settled by its kind's hook, in the same transaction.
         """
         event_type = {
             JobStatus.SUCCEEDED: JobEvent.SUCCEEDED,
@@ -304,6 +387,7 @@ class JobRepository:
             )
             if in_transaction is not None:
                 in_transaction(session)
+            self._settled(session, row)
             return True
 
     # -- cancelling and recovering -----------------------------------------------------------
@@ -341,7 +425,7 @@ class JobRepository:
                         job_id=job_id,
                         subject=row.group_id,
                     )
-                    return Job.of(row)
+                    return self._settled(session, row)
             if row.status == RUNNING:
                 row.cancel_requested = True
                 row.updated_at = now
@@ -416,7 +500,7 @@ class JobRepository:
         record_event(
             session, event_type, _payload(row, **extra), job_id=row.id, subject=row.group_id
         )
-        return Job.of(row)
+        return Job.of(row) if event_type == JobEvent.REQUEUED else self._settled(session, row)
 
     # -- dispatch bookkeeping (Celery) -------------------------------------------------------
 

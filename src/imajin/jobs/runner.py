@@ -81,7 +81,15 @@ class JobRunner:
         return True
 
     def run_claimed(self, job: Job, worker: str) -> None:
-        """Run a job this worker has claimed, and store its outcome."""
+        """Run a job this worker has claimed, and store its outcome.
+
+        The attempt is counted here, as the handler starts, not at claim.
+        """
+        started = self._repository.begin_attempt(job.id, worker)
+        if started is None:
+            logger.warning("job %s was taken from %s before its handler started", job.id, worker)
+            return
+        job = started
         job_logger = logging.LoggerAdapter(logger, {"job_id": job.id, "kind": job.kind})
 
         def progress(step: int, total: int, message: str, extra: dict[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -65,6 +66,28 @@ class JobService:
 
     def get(self, job_id: str) -> Job:
         return self.repository.get(job_id)
+
+    def page(
+        self,
+        *,
+        status: JobStatus | None = None,
+        kind: str | None = None,
+        group_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Job], int]:
+        """A page of jobs, newest first, and the total matching."""
+        return self.repository.page(
+            status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
+        )
+
+    def status_counts(self, group_ids: Sequence[str]) -> dict[str, Counter[str]]:
+        """Group id (a batch, a variation) → its jobs counted by status."""
+        return self.repository.status_counts(group_ids)
+
+    def in_groups(self, group_ids: Sequence[str], *, status: JobStatus | None = None) -> list[Job]:
+        """Every job of the groups (of ``status``, if given), oldest first."""
+        return self.repository.in_groups(group_ids, status=status)
 
     def cancel(self, job_id: str) -> Job:
         return self.repository.request_cancel(job_id)

@@ -36,6 +36,8 @@ from imajin.safety.negative import (
     ModelStyle,
     NegativeMode,
     build_negative_prompt,
+    complete_negative_prompt,
+    has_legal_terms,
     split_terms,
 )
 from imajin.safety.normalize import NormalizedText, fold, normalize
@@ -78,10 +80,12 @@ __all__ = [
     "build_negative_prompt",
     "check_prompt",
     "clamp",
+    "complete_negative_prompt",
     "enforce",
     "enforce_adult_character",
     "find_minor_terms",
     "fold",
+    "has_legal_terms",
     "load_terms",
     "normalize",
     "parse_maturity",

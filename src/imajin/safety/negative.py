@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import Final, get_args
 
+from imajin.contracts.assistant import ModelStyle, NegativeMode
 from imajin.errors import InvalidInput
 from imajin.safety.terms import load_terms
 
@@ -28,13 +29,11 @@ __all__ = [
     "ModelStyle",
     "NegativeMode",
     "build_negative_prompt",
+    "complete_negative_prompt",
+    "has_legal_terms",
     "split_terms",
 ]
 
-ModelStyle = Literal["photorealistic", "anime"]
-"""A model's style; callers resolve a model id to its style."""
-NegativeMode = Literal["platform", "indexable"]
-"""``platform``: legal + quality terms; ``indexable``: also SafeSearch terms."""
 
 MODEL_STYLES: Final[tuple[ModelStyle, ...]] = get_args(ModelStyle)
 NEGATIVE_MODES: Final[tuple[NegativeMode, ...]] = get_args(NegativeMode)
@@ -145,3 +144,25 @@ INDEXABLE_NEGATIVE_PROMPTS: Final[Mapping[ModelStyle, str]] = MappingProxyType(
     {style: build_negative_prompt(style, "indexable") for style in MODEL_STYLES}
 )
 """The indexable negative prompt per model style (read-only)."""
+
+
+def has_legal_terms(negative: str) -> bool:
+    """True when ``negative`` holds every legal safety term (case and spacing aside)."""
+    present = {_key(term) for term in split_terms(negative)}
+    return all(_key(term) in present for term in LEGAL_SAFETY_TERMS)
+
+
+def complete_negative_prompt(model: ModelStyle | str, negative: str | None) -> str:
+    """The engine's guard of last resort for negative prompts.
+
+    A negative prompt a service already built (it holds every legal term) is
+    used as it is, not built a second time; one that lacks a legal term, or
+    none at all (the CLI, a caller that built nothing), is built here, so no
+    generation ever runs without the legal terms.
+
+    Raises:
+        InvalidInput: *model* is not a model style.
+    """
+    if negative is not None and has_legal_terms(negative):
+        return negative
+    return build_negative_prompt(model, override=negative)

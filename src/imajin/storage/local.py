@@ -9,20 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from imajin.contracts.common import StorageHealth
 from imajin.storage.paths import confine_path
 from imajin.storage.temp import TEMP_PREFIX, publish
 
-
-class StorageHealth(BaseModel):
-    """What ``/health`` reports about storage."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    base_path: str = Field(serialization_alias="basePath")
-    exists: bool
-    writable: bool
+__all__ = ["LocalFileStorage", "StorageHealth"]
 
 
 class LocalFileStorage:

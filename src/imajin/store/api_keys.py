@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from imajin.config.settings import ConfiguredKey, Scope
+from imajin.contracts.keys import ApiKeyPublic
 from imajin.errors import Conflict, NotFound
 from imajin.store.database import Database
 from imajin.store.tables import ApiKeyRow, utcnow
@@ -54,6 +55,18 @@ class ApiKey:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+def public_key(key: ApiKey) -> ApiKeyPublic:
+    """The view of ``key`` the HTTP API shows."""
+    return ApiKeyPublic(
+        id=key.id,
+        name=key.name,
+        scopes=list(key.scopes),
+        source=key.source,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
 
 
 class ApiKeyRepository:

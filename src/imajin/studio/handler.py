@@ -4,6 +4,8 @@ Both run the job's stored generation request through the engine, feed its
 per-step progress to the job (which honours cancel), and write each image with
 its sidecar and thumbnail (:func:`imajin.studio.outputs.write_output`). Their
 results carry timings, so the benchmark can tell denoising from everything else.
+A ``generate`` job that ends without success removes the folder reserved for it
+at submit, when nothing is in it (:meth:`StudioRenderer.settle_generate`).
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.orm import Session
+
 from imajin.engine.request import GenerationRequest
 from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobContext
+from imajin.jobs.models import Job
 from imajin.storage.base import FileStorage
-from imajin.studio.outputs import StoredOutput, remove_output, write_output
+from imajin.studio.outputs import StoredOutput, release_folder, remove_output, write_output
+from imajin.studio.params import BatchItemParams, GenerateParams
 
 if TYPE_CHECKING:  # the engine imports torch; the first job pays for it, not start-up
     from imajin.engine.engine import Engine, GenerationResult
@@ -74,28 +80,26 @@ class StudioRenderer:
         self._thumbnail_px = thumbnail_px
 
     def batch_item(self, ctx: JobContext) -> dict[str, Any]:
-        params = ctx.job.params
+        params = BatchItemParams.model_validate(ctx.job.params)
         started = time.perf_counter()
-        result, clock = self._generate(
-            ctx, params["request"], label=str(params["item"]), index=int(params["index"])
-        )
+        result, clock = self._generate(ctx, params.request, label=params.item, index=params.index)
         generated = result.images[0]
         saving = time.perf_counter()
         stored = write_output(
             self._outputs,
-            str(params["output"]),
+            params.output,
             image=generated.image,
             parameters=generated.parameters,
             studio={
-                "batch_id": params["batchId"],
-                "set_name": params["setName"],
-                "user_theme": params["userTheme"],
-                "index": params["index"],
-                "item": params["item"],
-                "values": params["values"],
+                "batch_id": params.batch_id,
+                "set_name": params.set_name,
+                "user_theme": params.user_theme,
+                "index": params.index,
+                "item": params.item,
+                "values": params.values,
             },
             embed=self._engine().settings.embed_metadata,
-            quality=int(params.get("quality", 95)),
+            quality=params.quality,
             thumbnail_px=self._thumbnail_px,
         )
         done = time.perf_counter()
@@ -106,23 +110,23 @@ class StudioRenderer:
         }
 
     def generate(self, ctx: JobContext) -> dict[str, Any]:
-        params = ctx.job.params
+        params = GenerateParams.model_validate(ctx.job.params)
         started = time.perf_counter()
-        result, clock = self._generate(ctx, params["request"], label="generate", index=None)
+        result, clock = self._generate(ctx, params.request, label="generate", index=None)
         saving = time.perf_counter()
         written: list[StoredOutput] = []
         try:
             for generated in result.images:
-                name = f"{params['outputDir']}/{params['stamp']}_{generated.parameters.seed}"
+                name = f"{params.output_dir}/{params.stamp}_{generated.parameters.seed}"
                 written.append(
                     write_output(
                         self._outputs,
-                        f"{name}.{params.get('format', 'png')}",
+                        f"{name}.{params.format}",
                         image=generated.image,
                         parameters=generated.parameters,
                         studio={"job_id": ctx.job.id},
                         embed=self._engine().settings.embed_metadata,
-                        quality=int(params.get("quality", 95)),
+                        quality=params.quality,
                         thumbnail_px=self._thumbnail_px,
                     )
                 )
@@ -139,8 +143,14 @@ class StudioRenderer:
             "timings": _timings(result, clock, save_s=done - saving, handler_s=done - started),
         }
 
+    def settle_generate(self, _session: Session, job: Job) -> None:
+        """The ``generate`` kind's settle hook: a failed or cancelled job (however it ended)
+        leaves no empty output folder behind. Its images are all-or-none, so a failed job's
+        folder is empty unless someone put files there; then it stays."""
+        release_folder(self._outputs, GenerateParams.model_validate(job.params).output_dir)
+
     def _generate(
-        self, ctx: JobContext, request: dict[str, Any], *, label: str, index: int | None
+        self, ctx: JobContext, request: GenerationRequest, *, label: str, index: int | None
     ) -> tuple[GenerationResult, StepClock]:
         clock = StepClock()
         where = {"index": index, "item": label} if index is not None else {}
@@ -152,7 +162,7 @@ class StudioRenderer:
         result = generate_in_job(
             ctx,
             self._engine(),
-            GenerationRequest.model_validate(request),
+            request,
             to_job_step=to_job_step,
             after_report=clock.callback_done,
         )

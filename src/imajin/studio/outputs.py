@@ -55,10 +55,21 @@ def reserve_folder(outputs: FileStorage, prefix: str, timestamp: str) -> str:
 
 
 def release_folder(outputs: FileStorage, name: str) -> None:
-    """Remove a reserved folder that nothing was queued for (it is empty)."""
+    """Remove a reserved folder if it holds no file (empty ``thumbs/`` folders go with it).
+
+    Used when nothing was queued for it, and when its ``generate`` job failed.
+    """
     path = outputs.path(name)
-    if path.is_dir() and not any(path.iterdir()):
-        path.rmdir()
+    if not path.is_dir():
+        return
+    entries = list(path.rglob("*"))
+    if any(not entry.is_dir() for entry in entries):
+        return  # something was written there: it is not ours to remove
+    try:
+        for folder in sorted([path, *entries], key=lambda p: len(p.parts), reverse=True):
+            folder.rmdir()  # deepest first
+    except OSError:
+        return  # a file arrived meanwhile: the folder stays
 
 
 def output_url(name: str) -> str:

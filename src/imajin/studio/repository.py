@@ -1,13 +1,13 @@
-"""Batch rows, and what their jobs say about them (status counts, items, thumbnails).
+"""Batch rows, and how a batch's status follows from its jobs' statuses.
 
 A batch's state is never stored twice: it is read from its jobs
-(``jobs.group_id = batches.id``), which the job system keeps exact.
+(``jobs.group_id = batches.id``), which the job system keeps exact and the
+studio service asks the job service about.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from imajin.jobs.models import Job, JobStatus
+from imajin.jobs.models import JobStatus
 from imajin.store.database import Database
-from imajin.store.tables import BatchRow, JobRow
+from imajin.store.tables import BatchRow
 from imajin.studio.errors import StudioNotFound
 from imajin.studio.schemas import BatchStatus
 
@@ -92,46 +92,6 @@ class BatchRepository:
                 .offset(offset)
             ).all()
             return [_batch(row) for row in rows], int(total)
-
-    # The job system's table is read here (never written): one grouped query per
-    # page instead of one request per batch to the job service.
-
-    def status_counts(self, batch_ids: Sequence[str]) -> dict[str, Counter[str]]:
-        counts: dict[str, Counter[str]] = {batch_id: Counter() for batch_id in batch_ids}
-        if not batch_ids:
-            return counts
-        query = (
-            select(JobRow.group_id, JobRow.status, func.count())
-            .where(JobRow.group_id.in_(batch_ids))
-            .group_by(JobRow.group_id, JobRow.status)
-        )
-        with self.database.session() as session:
-            for group_id, status, count in session.execute(query):
-                counts[str(group_id)][str(status)] = int(count)
-        return counts
-
-    def thumbnails(self, batch_ids: Sequence[str]) -> dict[str, str]:
-        """Batch id → the thumbnail URL of its first (lowest-index) finished image."""
-        if not batch_ids:
-            return {}
-        query = select(JobRow.group_id, JobRow.params, JobRow.result).where(
-            JobRow.group_id.in_(batch_ids), JobRow.status == JobStatus.SUCCEEDED.value
-        )
-        best: dict[str, tuple[int, str]] = {}
-        with self.database.session() as session:
-            for group_id, params, result in session.execute(query):
-                url = (result or {}).get("thumbnailUrl")
-                index = int(params.get("index", 0))
-                if url and (group_id not in best or index < best[group_id][0]):
-                    best[group_id] = (index, str(url))
-        return {batch_id: url for batch_id, (_index, url) in best.items()}
-
-    def jobs(self, batch_id: str) -> list[Job]:
-        """The batch's jobs in row order."""
-        with self.database.session() as session:
-            rows = session.scalars(select(JobRow).where(JobRow.group_id == batch_id)).all()
-            jobs = [Job.of(row) for row in rows]
-        return sorted(jobs, key=lambda job: int(job.params.get("index", 0)))
 
 
 def _batch(row: BatchRow) -> Batch:

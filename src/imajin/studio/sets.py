@@ -289,10 +289,12 @@ def _resolved_lora(
     found = find_lora_file(lora, base=base, lora_dirs=lora_dirs)
     if found is None:
         field = f"loras[{index}].{'path' if lora.path is not None else 'id'}"
-        folders = ", ".join(str(d) for d in (base, *lora_dirs))
+        # The message reaches HTTP clients (a set that does not load): no server folders in it.
         raise SetInvalid(
             entry.name,
-            f"unknown LoRA {lora.reference!r}: no such .safetensors file in {folders}",
+            f"unknown LoRA {lora.reference!r}: no such .safetensors file next to the set file "
+            "or in the LoRA folders (<data_dir>/models/loras, <data_dir>/models, "
+            "engine.lora_dirs)",
             field=field,
         )
     return LoraRequest(path=str(found), weight=lora.weight)

@@ -1,4 +1,11 @@
-"""The ``variation`` job: one master per family, then its derivatives, family by family."""
+"""The ``variation`` job: one master per family, then its derivatives, family by family.
+
+Its collaborators are narrow: the variation repository's one-transaction writes
+(a row and its event), the model registry, an engine provider, the image store
+and the URL builder — never the service that queued the job. A job that ends
+outside the handler (the reaper's ``worker_lost``, a cancel, an exception that
+escapes) is settled by :meth:`VariationRenderer.settle`, the kind's settle hook.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +15,26 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
+from sqlalchemy.orm import Session
 
 from imajin.config.imaging import ImagingSettings
+from imajin.engine.registry import ModelRegistry
 from imajin.engine.request import GenerationRequest
 from imajin.errors import ImajinError
-from imajin.events.outbox import record_event
 from imajin.imaging.files import StoredImage, delete_family, write_family
 from imajin.imaging.planning import plan_generation, safe_zone_prompt_hint
 from imajin.imaging.render import RenderedImage, render_family
 from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobCancelled, JobContext
+from imajin.jobs.models import Job, JobStatus
 from imajin.storage.base import FileStorage
 from imajin.store.tables import utcnow
 from imajin.variations.errors import VariationFailed
 from imajin.variations.events import VariationEvent
+from imajin.variations.params import VariationJobParams
 from imajin.variations.repository import Variation, VariationRepository
-from imajin.variations.schemas import VariationStatus
-from imajin.variations.service import VariationService
+from imajin.variations.schemas import GenerationParams, VariationStatus
+from imajin.variations.urls import VariationUrls
 
 if TYPE_CHECKING:  # the engine imports torch; the platform builds it on the first job
     from imajin.engine.engine import Engine
@@ -41,67 +51,121 @@ class _Outcome:
     generation_ms: int = 0
 
 
+@dataclass(frozen=True)
+class _Run:
+    """One job's variation, with its parameters validated and its model resolved once."""
+
+    ctx: JobContext
+    variation: Variation
+    generation: GenerationParams
+    native: int
+
+
 class VariationRenderer:
-    """The job handler. Collaborators come in through the constructor (tests inject faults
-    through ``renderer``)."""
+    """The job handler and its settle hook. Collaborators come in through the constructor
+    (tests inject faults through ``renderer``)."""
 
     def __init__(
         self,
         *,
         repository: VariationRepository,
-        service: VariationService,
+        models: ModelRegistry,
         engine: Callable[[], Engine],
         images: FileStorage,
+        urls: VariationUrls,
         imaging: ImagingSettings,
         renderer: Renderer | None = None,
     ) -> None:
         self._repository = repository
-        self._service = service
+        self._models = models
         self._engine = engine  # a provider: the engine (and torch) load on the first job
         self._images = images
+        self._urls = urls
         self._render: Renderer = renderer or (
             lambda image, family: render_family(image, family, settings=imaging)
         )
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
-        variation = self._repository.get(str(ctx.job.params["variationId"]))
-        self._start(ctx, variation)
+        params = VariationJobParams.model_validate(ctx.job.params)
+        variation = self._repository.get(params.variation_id)
+        generation = GenerationParams.model_validate(variation.generation_params)
+        spec = self._models.resolve(generation.model, allow_paths=True)
+        run = _Run(ctx=ctx, variation=variation, generation=generation, native=spec.native)
+        self._repository.change(
+            variation.id,
+            VariationStatus.GENERATING,
+            job_id=ctx.job.id,
+            event_type=VariationEvent.STARTED,
+            event={
+                "variationId": variation.id,
+                "variationName": variation.name,
+                "familyCount": len(variation.families),
+                "startedAt": utcnow().isoformat(),
+            },
+        )
         outcome = _Outcome()
-        try:
-            for index, family in enumerate(variation.families):
-                self._family(ctx, variation, index, family, outcome)
-        except JobCancelled:
-            self._finish_cancelled(variation, outcome)
-            raise
-        return self._finish(ctx, variation, outcome)
+        for index, family in enumerate(variation.families):
+            self._family(run, index, family, outcome)  # a cancel is settled by settle()
+        return self._finish(run, outcome)
 
-    def _start(self, ctx: JobContext, variation: Variation) -> None:
-        with self._repository.database.session() as session:
-            self._repository.set_status(session, variation.id, VariationStatus.GENERATING)
-            record_event(
-                session,
-                VariationEvent.STARTED,
+    def settle(self, session: Session, job: Job) -> None:
+        """The kind's settle hook: a job that ended failed or cancelled outside the handler
+        leaves its variation ``partial`` (some families stored) or ``failed``, never
+        ``generating``. Runs in the transaction of the job's final state."""
+        params = VariationJobParams.model_validate(job.params)
+        variation = self._repository.waiting_on(session, params.variation_id, job.id)
+        if variation is None:
+            return  # deleted, regenerated meanwhile, or the handler settled it
+        stored = {d.family for d in variation.derivatives}
+        completed = [family for family in variation.families if family in stored]
+        status = VariationStatus.PARTIAL if completed else VariationStatus.FAILED
+        if job.status == JobStatus.CANCELLED:
+            self._repository.change_in(
+                session, variation.id, status, job_id=job.id, error="cancelled"
+            )
+            return
+        message = job.error.message if job.error is not None else f"job {job.status}"
+        if completed:
+            missing = [family for family in variation.families if family not in stored]
+            errors = [{"familyName": family, "error": message} for family in missing]
+            event_type, event = (
+                VariationEvent.PARTIAL,
                 {
                     "variationId": variation.id,
-                    "variationName": variation.name,
-                    "familyCount": len(variation.families),
-                    "startedAt": utcnow().isoformat(),
+                    "familiesCompleted": completed,
+                    "familiesFailed": missing,
+                    "errors": errors,
                 },
-                job_id=ctx.job.id,
-                subject=variation.id,
             )
+        else:
+            event_type, event = (
+                VariationEvent.FAILED,
+                {
+                    "variationId": variation.id,
+                    "errorMessage": message,
+                    "failedAt": utcnow().isoformat(),
+                },
+            )
+        self._repository.change_in(
+            session,
+            variation.id,
+            status,
+            job_id=job.id,
+            event_type=event_type,
+            event=event,
+            error=message,
+        )
 
-    def _family(
-        self, ctx: JobContext, variation: Variation, index: int, family: str, outcome: _Outcome
-    ) -> None:
+    def _family(self, run: _Run, index: int, family: str, outcome: _Outcome) -> None:
+        ctx, variation = run.ctx, run.variation
         ctx.check_cancelled()  # between families
         started = time.perf_counter()
         try:
-            image = self._generate(ctx, variation, index, family)
+            image = self._generate(run, index, family)
             stored = write_family(
                 self._images, variation=variation.name, images=self._render(image, family)
             )
-            self._record_family(ctx, variation, index, family, stored, elapsed_ms=_ms(started))
+            self._record_family(run, index, family, stored, elapsed_ms=_ms(started))
         except JobCancelled:
             delete_family(self._images, variation=variation.name, family_name=family)
             raise
@@ -119,15 +183,11 @@ class VariationRenderer:
         outcome.completed.append(family)
         outcome.generation_ms += _ms(started)
 
-    def _generate(
-        self, ctx: JobContext, variation: Variation, index: int, family: str
-    ) -> Image.Image:
-        params = variation.generation_params
-        engine = self._engine()
-        spec = engine.registry.resolve(params["model"])
-        plan = plan_generation(family, native=spec.native)
-        steps = int(params["inferenceSteps"])
-        total = steps * len(variation.families)
+    def _generate(self, run: _Run, index: int, family: str) -> Image.Image:
+        generation = run.generation
+        plan = plan_generation(family, native=run.native)
+        steps = generation.inference_steps
+        total = steps * len(run.variation.families)
 
         def to_job_step(state: Progress) -> JobStep:
             message = f"{family}: step {state.step}/{state.total}"
@@ -139,70 +199,59 @@ class VariationRenderer:
             )
 
         request = GenerationRequest(
-            prompt=f"{params['prompt']}, {safe_zone_prompt_hint()}"[:2000],
-            negative_prompt=params["negativePrompt"],
-            model=params["model"],
+            prompt=f"{generation.prompt}, {safe_zone_prompt_hint()}"[:2000],
+            negative_prompt=generation.negative_prompt,
+            model=generation.model,
             width=plan.generate.width,
             height=plan.generate.height,
             steps=steps,
-            guidance=float(params["guidanceScale"]),
-            seed=int(params["seed"]),
+            guidance=generation.guidance_scale,
+            seed=generation.seed,
         )
-        result = generate_in_job(ctx, engine, request, to_job_step=to_job_step)
+        result = generate_in_job(run.ctx, self._engine(), request, to_job_step=to_job_step)
         image: Image.Image = result.images[0].image
         return image
 
     def _record_family(
         self,
-        ctx: JobContext,
-        variation: Variation,
+        run: _Run,
         index: int,
         family: str,
         stored: Sequence[StoredImage],
         *,
         elapsed_ms: int,
     ) -> None:
-        # Fails (foreign key) if the variation was deleted meanwhile; the caller then
-        # removes the family's files.
-        with self._repository.database.session() as session:
-            self._repository.replace_family(session, variation.id, family, stored)
-            record_event(
-                session,
-                VariationEvent.FAMILY_COMPLETED,
-                {
-                    "variationId": variation.id,
-                    "familyName": family,
-                    "familyIndex": index,
-                    "generationTimeMs": elapsed_ms,
-                },
-                job_id=ctx.job.id,
-                subject=variation.id,
-            )
+        self._repository.store_family(
+            run.variation.id,
+            family,
+            stored,
+            job_id=run.ctx.job.id,
+            event={
+                "variationId": run.variation.id,
+                "familyName": family,
+                "familyIndex": index,
+                "generationTimeMs": elapsed_ms,
+            },
+        )
 
-    def _finish(self, ctx: JobContext, variation: Variation, outcome: _Outcome) -> dict[str, Any]:
+    def _finish(self, run: _Run, outcome: _Outcome) -> dict[str, Any]:
+        ctx, variation = run.ctx, run.variation
         now = utcnow().isoformat()
         if not outcome.completed:
             message = "; ".join(f"{e['familyName']}: {e['error']}" for e in outcome.errors)
-            with self._repository.database.session() as session:
-                self._repository.set_status(
-                    session, variation.id, VariationStatus.FAILED, error=message
-                )
-                record_event(
-                    session,
-                    VariationEvent.FAILED,
-                    {
-                        "variationId": variation.id,
-                        "errorMessage": message,
-                        "failedAt": now,
-                    },
-                    job_id=ctx.job.id,
-                    subject=variation.id,
-                )
+            self._repository.change(
+                variation.id,
+                VariationStatus.FAILED,
+                job_id=ctx.job.id,
+                event_type=VariationEvent.FAILED,
+                event={"variationId": variation.id, "errorMessage": message, "failedAt": now},
+                error=message,
+            )
             raise VariationFailed(f"Every family failed: {message}")
 
         fresh = self._repository.get(variation.id)
         urls = {
-            d.name: self._service.public_url(fresh.name, d.name, d.content_hash)
+            d.name: self._urls.public_url(fresh.name, d.name, d.content_hash)
             for d in fresh.derivatives
             if not d.is_master
         }
@@ -226,9 +275,16 @@ class VariationRenderer:
             }
         error = "; ".join(f"{e['familyName']}: {e['error']}" for e in outcome.errors) or None
 
-        def final(session: Any) -> None:  # commits with the job's success
-            self._repository.set_status(session, variation.id, status, error=error)
-            record_event(session, event_type, payload, job_id=ctx.job.id, subject=variation.id)
+        def final(session: Session) -> None:  # commits with the job's success
+            self._repository.change_in(
+                session,
+                variation.id,
+                status,
+                job_id=ctx.job.id,
+                event_type=event_type,
+                event=payload,
+                error=error,
+            )
 
         ctx.on_success(final)
         return {
@@ -237,11 +293,6 @@ class VariationRenderer:
             "familiesCompleted": outcome.completed,
             "publicUrls": urls,
         }
-
-    def _finish_cancelled(self, variation: Variation, outcome: _Outcome) -> None:
-        status = VariationStatus.PARTIAL if outcome.completed else VariationStatus.FAILED
-        with self._repository.database.session() as session:
-            self._repository.set_status(session, variation.id, status, error="cancelled")
 
 
 def _ms(started: float) -> int:

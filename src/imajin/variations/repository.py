@@ -15,6 +15,7 @@ from imajin.imaging.files import StoredImage
 from imajin.store.database import Database
 from imajin.store.tables import DerivativeRow, VariationRow, utcnow
 from imajin.variations.errors import VariationNotFound
+from imajin.variations.events import VariationEvent
 from imajin.variations.schemas import VariationStatus
 
 
@@ -144,6 +145,77 @@ class VariationRepository:
         session.execute(
             update(VariationRow).where(VariationRow.id == variation_id).values(**values)
         )
+
+    def change(
+        self,
+        variation_id: str,
+        status: VariationStatus,
+        *,
+        job_id: str,
+        event_type: str | None = None,
+        event: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Set a variation's status and record its event, in one transaction of its own."""
+        with self.database.session() as session:
+            self.change_in(
+                session,
+                variation_id,
+                status,
+                job_id=job_id,
+                event_type=event_type,
+                event=event,
+                error=error,
+            )
+
+    def change_in(
+        self,
+        session: Session,
+        variation_id: str,
+        status: VariationStatus,
+        *,
+        job_id: str,
+        event_type: str | None = None,
+        event: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """:meth:`change` inside ``session``'s transaction (a job's final one)."""
+        self.set_status(session, variation_id, status, error=error)
+        if event_type is not None:
+            record_event(session, event_type, event or {}, job_id=job_id, subject=variation_id)
+
+    def store_family(
+        self,
+        variation_id: str,
+        family: str,
+        stored: Sequence[StoredImage],
+        *,
+        job_id: str,
+        event: dict[str, Any],
+    ) -> None:
+        """A family's rows and its FAMILY_COMPLETED event, in one transaction.
+
+        Fails (foreign key) if the variation was deleted meanwhile; the caller then
+        removes the family's files.
+        """
+        with self.database.session() as session:
+            self.replace_family(session, variation_id, family, stored)
+            record_event(
+                session,
+                VariationEvent.FAMILY_COMPLETED,
+                event,
+                job_id=job_id,
+                subject=variation_id,
+            )
+
+    def waiting_on(self, session: Session, variation_id: str, job_id: str) -> Variation | None:
+        """The variation if it is still queued or generating for ``job_id``, else None."""
+        row = session.get(VariationRow, variation_id)
+        if row is None or row.job_id != job_id:
+            return None  # deleted, or regenerated under a newer job
+        if row.status not in (VariationStatus.QUEUED.value, VariationStatus.GENERATING.value):
+            return None  # the handler settled it already
+        return _variation(session, row)
 
     def replace_family(
         self, session: Session, variation_id: str, family: str, stored: Sequence[StoredImage]

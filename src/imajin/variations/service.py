@@ -6,6 +6,8 @@ import contextlib
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,20 +21,23 @@ from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
+from imajin.storage.url_signing import Sign
 from imajin.store.tables import utcnow
 from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
+from imajin.variations.params import JOB_KIND, QUEUE, VariationJobParams
 from imajin.variations.repository import Variation, VariationRepository
 from imajin.variations.schemas import (
     DerivativePublic,
     GenerationParams,
     VariationCreate,
+    VariationPage,
     VariationPublic,
     VariationStatus,
 )
+from imajin.variations.urls import VariationUrls, version
 
-JOB_KIND = "variation"
-QUEUE = "variations"
+__all__ = ["JOB_KIND", "QUEUE", "VariationService", "version"]
 
 NegativePrompt = Callable[[str, str | None], str]
 """(model style, the caller's negative prompt or None) → the negative prompt to use."""
@@ -41,8 +46,20 @@ PromptCheck = Callable[[str, str], None]
 """(text, field) → None, or raises PolicyViolation (the safety layer's hard block)."""
 
 
+@dataclass(frozen=True)
+class ServedImage:
+    """A derivative file to serve, with the headers a CDN caches it by."""
+
+    path: Path
+    etag: str
+    cache_control: str
+
+
 class VariationService:
-    """The S3 variations service. Rendering happens in the ``variation`` job handler."""
+    """The S3 variations service. Rendering happens in the ``variation`` job handler.
+
+    ``urls`` signs every image URL it hands out while auth is on (SPEC §3.2).
+    """
 
     def __init__(
         self,
@@ -54,8 +71,10 @@ class VariationService:
         settings: VariationsSettings,
         negative_prompt: NegativePrompt,
         check_prompt: PromptCheck,
+        urls: VariationUrls | None = None,
     ) -> None:
         self.repository = repository
+        self.urls = urls or VariationUrls(settings.public_base_url)
         self._jobs = jobs
         self._models = models
         self._images = images
@@ -63,8 +82,13 @@ class VariationService:
         self._negative_prompt = negative_prompt
         self._check_prompt = check_prompt
 
-    def create(self, body: VariationCreate) -> Variation:
+    def create(self, body: VariationCreate, *, allow_paths: bool = False) -> Variation:
         """Validate, store and queue a variation (one transaction with its job and event).
+
+        Args:
+            body: The request.
+            allow_paths: Whether ``generation.model`` may be a local path (the CLI);
+                over HTTP only a style or a model id (SPEC §2.1).
 
         Raises:
             PolicyViolation: the prompt is hard-blocked (422).
@@ -75,7 +99,7 @@ class VariationService:
         generation = body.generation
         self._check_prompt(generation.prompt, "generation.prompt")
         try:
-            spec = self._models.resolve(generation.model)
+            spec = self._models.resolve(generation.model, allow_paths=allow_paths)
         except NotFound as exc:
             raise UnknownVariationModel(exc.message, field="generation.model") from None
         if self.repository.name_taken(body.name):
@@ -89,7 +113,7 @@ class VariationService:
             seed=generation.seed if generation.seed is not None else _random_seed(),
             inference_steps=generation.inference_steps or spec.steps,
             guidance_scale=generation.guidance_scale or max(spec.guidance, 1.0),
-        ).model_dump(by_alias=True)
+        ).model_dump(by_alias=True)  # stored camelCase, as the API shows it
         variation_id = uuid.uuid4().hex
 
         def write(session: Session, jobs: list[Job]) -> None:
@@ -126,9 +150,10 @@ class VariationService:
                 "it to finish or delete it.",
                 field="status",
             )
-        params = dict(variation.generation_params)
+        generation = GenerationParams.model_validate(variation.generation_params)
         if new_seed:
-            params["seed"] = _random_seed()
+            generation = generation.model_copy(update={"seed": _random_seed()})
+        params = generation.model_dump(by_alias=True)
 
         def write(session: Session, jobs: list[Job]) -> None:
             self.repository.requeue(session, variation.id, params=params, job_id=jobs[0].id)
@@ -140,7 +165,7 @@ class VariationService:
                 subject=variation.id,
             )
 
-        self._jobs.submit(self._job(variation.id, params["model"]), with_jobs=write)
+        self._jobs.submit(self._job(variation.id, generation.model), with_jobs=write)
         return self.repository.get(variation.id)
 
     def delete(self, variation_id: str) -> None:
@@ -155,13 +180,49 @@ class VariationService:
         self.repository.delete(variation_id)
         self._images.delete_tree(variation.name)
 
+    def get(self, variation_id: str) -> Variation:
+        """Raises NotFound (404) for an unknown id."""
+        return self.repository.get(variation_id)
+
+    def by_name(self, name: str) -> Variation:
+        """Raises NotFound (404) for an unknown name."""
+        return self.repository.by_name(name)
+
+    def page(self, *, category: str | None, limit: int, offset: int) -> VariationPage:
+        """A page of variations as the API shows them, and how many match."""
+        items, total = self.repository.page(category=category, limit=limit, offset=offset)
+        return VariationPage(
+            items=[self.public(v) for v in items], total=total, limit=limit, offset=offset
+        )
+
+    def served(
+        self, variation_name: str, derivative_name: str, *, version_asked: str | None
+    ) -> ServedImage:
+        """The file behind a derivative URL and how long it may be cached.
+
+        A URL whose ``?v=`` matches the content is immutable; any other may change
+        on regenerate, so it is cached briefly and then revalidated.
+
+        Raises:
+            NotFound: no such variation, or no such derivative of it (404).
+        """
+        derivative = self.repository.served(variation_name, derivative_name)
+        path = self._images.path(derivative.path)  # confined to the images root again
+        if version_asked is not None and version_asked == version(derivative.content_hash):
+            cache = "public, max-age=31536000, immutable"
+        else:
+            cache = f"public, max-age={self._settings.unversioned_max_age_s}, must-revalidate"
+        return ServedImage(path=path, etag=f'"{derivative.content_hash}"', cache_control=cache)
+
     def public(self, variation: Variation) -> VariationPublic:
-        """The API view: derivatives with versioned, CDN-cacheable URLs."""
+        """The API view: derivatives with versioned, CDN-cacheable (and, with auth on,
+        signed) URLs."""
+        sign = self.urls.signing()
         derivatives = [
             DerivativePublic(
                 derivative_name=d.name,
                 family=d.family,
-                public_url=self.public_url(variation.name, d.name, d.content_hash),
+                public_url=self.public_url(variation.name, d.name, d.content_hash, sign=sign),
                 width=d.width,
                 height=d.height,
                 file_size=d.bytes,
@@ -184,11 +245,16 @@ class VariationService:
             completed_at=variation.completed_at,
         )
 
-    def public_url(self, variation_name: str, derivative_name: str, content_hash: str) -> str:
-        # The version is the content: a regenerate that changes pixels changes the URL,
-        # so a CDN may cache each URL forever.
-        base = self._settings.public_base_url.rstrip("/")
-        return f"{base}/api/images/{variation_name}/{derivative_name}?v={version(content_hash)}"
+    def public_url(
+        self,
+        variation_name: str,
+        derivative_name: str,
+        content_hash: str,
+        *,
+        sign: Sign | None = None,
+    ) -> str:
+        """A derivative's URL; ``sign`` from ``urls.signing()`` (asked for when absent)."""
+        return self.urls.public_url(variation_name, derivative_name, content_hash, sign=sign)
 
     @staticmethod
     def _job(variation_id: str, model_id: str) -> JobSpec:
@@ -196,15 +262,10 @@ class VariationService:
         route = "".join(c if c.isalnum() or c in "._-" else "_" for c in model_id)[:128]
         return JobSpec(
             kind=JOB_KIND,
-            params={"variationId": variation_id},
+            params=VariationJobParams(variation_id=variation_id).model_dump(),
             queue=QUEUE,
             route=route or "default",
         )
-
-
-def version(content_hash: str) -> str:
-    """The ``?v=`` of a derivative URL."""
-    return content_hash[:16]
 
 
 def _random_seed() -> int:

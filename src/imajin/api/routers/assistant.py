@@ -1,43 +1,25 @@
 """The prompt assistant (SPEC §4.1): pipelines, generate-prompts, analyze-context.
 
 Paths are S1's, at the root of the app, so its clients keep working. The service
-is ``platform.assistant`` (built by :func:`imajin.assistant.build_assistant`).
+(``AssistantDep``) is built by :func:`imajin.assistant.build_assistant`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.assistant import (
+from imajin.api.deps import AssistantDep
+from imajin.contracts.assistant import (
     AnalyzeContextRequest,
-    AssistantService,
     GeneratePromptsRequest,
     GeneratePromptsResponse,
     GenerationConfig,
+    PipelineList,
     PipelineSpec,
-    PipelineSummary,
 )
 
 router = APIRouter(tags=["assistant"])
-
-
-def get_assistant(request: Request) -> AssistantService:
-    """The assistant service of the platform this app serves."""
-    assistant: AssistantService = request.app.state.platform.assistant
-    return assistant
-
-
-AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
-
-
-class PipelineList(BaseModel):
-    """``GET /pipelines``: every pipeline, shipped and the operator's."""
-
-    pipelines: list[PipelineSummary]
 
 
 @router.get(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from imajin.api.auth import ReadAccess
-from imajin.api.deps import MAX_POSITION, PlatformDep
+from imajin.api.deps import MAX_POSITION, AnalyticsDep, EventsDep
 from imajin.events.sse import stream_events
 
 router = APIRouter(tags=["events"], dependencies=[ReadAccess])
@@ -20,7 +20,7 @@ router = APIRouter(tags=["events"], dependencies=[ReadAccess])
     summary="Server-sent events of every type (filterable), resumable",
 )
 def events(
-    platform: PlatformDep,
+    bus: EventsDep,
     event_type: Annotated[list[str] | None, Query(alias="type")] = None,
     subject: str | None = None,
     after: Annotated[
@@ -33,8 +33,8 @@ def events(
     """Without ``Last-Event-ID`` or ``after``, the stream starts with events from now on."""
     start = last_event_id if last_event_id is not None else after
     if start is None:
-        start = platform.events.last_id()
-    stream = stream_events(platform.streams, after=start, types=event_type or (), subject=subject)
+        start = bus.last_id()
+    stream = stream_events(bus, after=start, types=event_type or (), subject=subject)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -43,5 +43,5 @@ def events(
 
 
 @router.get("/api/analytics", summary="Durations, success rates and throughput per job kind")
-def analytics(platform: PlatformDep) -> dict[str, Any]:
-    return platform.analytics.snapshot()
+def analytics(consumer: AnalyticsDep) -> dict[str, Any]:
+    return consumer.snapshot()

@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.api.deps import Offset, PlatformDep
+from imajin.api.deps import EventsDep, JobsDep, Offset, SignDep
+from imajin.contracts.common import Page
+from imajin.contracts.jobs import JobPublic, JobStatus
 from imajin.events.models import Event, JobEvent
 from imajin.events.sse import stream_events
-from imajin.jobs.models import Job, JobError, JobProgress, JobStatus
+from imajin.jobs.models import public_job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
-class JobPublic(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-
-    id: str
-    kind: str
-    queue: str
-    priority: int
-    status: JobStatus
-    attempts: int
-    progress: JobProgress
-    params: dict[str, Any]
-    result: dict[str, Any] | None
-    error: JobError | None
-    cancel_requested: bool = Field(serialization_alias="cancelRequested")
-    worker_id: str | None = Field(serialization_alias="workerId")
-    group_id: str | None = Field(serialization_alias="groupId")
-    created_at: datetime = Field(serialization_alias="createdAt")
-    started_at: datetime | None = Field(serialization_alias="startedAt")
-    finished_at: datetime | None = Field(serialization_alias="finishedAt")
-
-    @classmethod
-    def of(cls, job: Job) -> JobPublic:
-        return cls.model_validate(job.model_dump())
 
 
 @router.get(
@@ -60,22 +26,24 @@ class JobPublic(BaseModel):
 )
 def list_jobs(
     *,
-    platform: PlatformDep,
+    jobs: JobsDep,
+    sign: SignDep,
     status: JobStatus | None = None,
     kind: str | None = None,
     group_id: Annotated[str | None, Query(alias="groupId")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[JobPublic]:
-    jobs, total = platform.jobs.repository.page(
+    found, total = jobs.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
     )
-    return Page(items=[JobPublic.of(job) for job in jobs], total=total, limit=limit, offset=offset)
+    items = [public_job(job, sign=sign) for job in found]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
-def get_job(job_id: str, platform: PlatformDep) -> JobPublic:
-    return JobPublic.of(platform.jobs.get(job_id))
+def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
+    return public_job(jobs.get(job_id), sign=sign)
 
 
 @router.delete(
@@ -84,8 +52,8 @@ def get_job(job_id: str, platform: PlatformDep) -> JobPublic:
     dependencies=[GenerateAccess],
     summary="Cancel a job (queued: at once; running: between steps)",
 )
-def cancel_job(job_id: str, platform: PlatformDep) -> JobPublic:
-    return JobPublic.of(platform.jobs.cancel(job_id))
+def cancel_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
+    return public_job(jobs.cancel(job_id), sign=sign)
 
 
 @router.get(
@@ -97,10 +65,11 @@ def cancel_job(job_id: str, platform: PlatformDep) -> JobPublic:
 def job_events(
     job_id: str,
     *,
-    platform: PlatformDep,
+    jobs: JobsDep,
+    events: EventsDep,
     last_event_id: Annotated[int | None, Header(alias="Last-Event-ID")] = None,
 ) -> StreamingResponse:
-    job = platform.jobs.get(job_id)  # 404 before the stream starts
+    job = jobs.get(job_id)  # 404 before the stream starts
     after = last_event_id or 0
     if job.status.finished and last_event_id is None:
         after = 0  # a finished job replays its whole history, then the stream ends
@@ -108,7 +77,7 @@ def job_events(
     def terminal(event: Event) -> bool:
         return event.type in JobEvent.TERMINAL
 
-    stream = stream_events(platform.streams, after=after, job_id=job_id, until=terminal)
+    stream = stream_events(events, after=after, job_id=job_id, until=terminal)
     return StreamingResponse(stream, media_type="text/event-stream", headers=_SSE_HEADERS)
 
 

@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import AdminAccess
-from imajin.api.deps import PlatformDep
-from imajin.config.settings import Scope
-from imajin.store.api_keys import ApiKey
+from imajin.api.deps import ApiKeysDep
+from imajin.contracts.keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
+from imajin.store.api_keys import public_key
 
 router = APIRouter(prefix="/api/keys", tags=["keys"], dependencies=[AdminAccess])
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    scopes: list[Scope] = Field(min_length=1, description="read, generate and/or admin.")
-    name: str = Field("", max_length=200, description="A label to recognise the key by.")
-
-
-class ApiKeyPublic(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: str
-    name: str
-    scopes: list[Scope]
-    source: str
-    created_at: datetime | None = Field(serialization_alias="createdAt")
-    revoked_at: datetime | None = Field(serialization_alias="revokedAt")
-
-    @classmethod
-    def of(cls, key: ApiKey) -> ApiKeyPublic:
-        return cls(
-            id=key.id,
-            name=key.name,
-            scopes=list(key.scopes),
-            source=key.source,
-            created_at=key.created_at,
-            revoked_at=key.revoked_at,
-        )
-
-
-class ApiKeyCreated(ApiKeyPublic):
-    key: str = Field(description="The key itself. It is shown only in this response.")
-
-
 @router.get("", response_model=list[ApiKeyPublic], response_model_by_alias=True)
-def list_keys(platform: PlatformDep) -> list[ApiKeyPublic]:
-    return [ApiKeyPublic.of(key) for key in platform.api_keys.list()]
+def list_keys(keys: ApiKeysDep) -> list[ApiKeyPublic]:
+    return [public_key(key) for key in keys.list()]
 
 
 @router.post(
@@ -59,9 +23,9 @@ def list_keys(platform: PlatformDep) -> list[ApiKeyPublic]:
     response_model=ApiKeyCreated,
     response_model_by_alias=True,
 )
-def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
-    record, secret = platform.api_keys.create(scopes=body.scopes, name=body.name)
-    return ApiKeyCreated(**ApiKeyPublic.of(record).model_dump(), key=secret)
+def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
+    record, secret = keys.create(scopes=body.scopes, name=body.name)
+    return ApiKeyCreated(**public_key(record).model_dump(), key=secret)
 
 
 @router.delete(
@@ -73,5 +37,5 @@ def create_key(body: ApiKeyCreate, platform: PlatformDep) -> ApiKeyCreated:
         409: {"description": "Last admin key."},
     },
 )
-def revoke_key(key_id: str, platform: PlatformDep) -> ApiKeyPublic:
-    return ApiKeyPublic.of(platform.api_keys.revoke(key_id, keep_an_admin=True))
+def revoke_key(key_id: str, keys: ApiKeysDep) -> ApiKeyPublic:
+    return public_key(keys.revoke(key_id, keep_an_admin=True))

@@ -6,30 +6,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import generate_latest
-from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import Authenticated, ReadAccess, require
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import MetricsDep
 from imajin.api.metrics import CONTENT_TYPE_LATEST, HttpMetrics
-from imajin.config.settings import Scope
+from imajin.contracts.keys import Scope, WhoAmI
 from imajin.store.api_keys import expand_scopes
 
 router = APIRouter(tags=["system"], dependencies=[ReadAccess])
 
 
-class WhoAmI(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    auth_enabled: bool = Field(serialization_alias="authEnabled")
-    key_id: str | None = Field(serialization_alias="keyId")
-    scopes: list[Scope]
-
-
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request, platform: PlatformDep) -> Response:
+def metrics(request: Request, platform_metrics: MetricsDep) -> Response:
     # HTTP metrics belong to this app; job and event metrics to the platform.
     http_metrics: HttpMetrics = request.app.state.metrics
-    body = http_metrics.render() + generate_latest(platform.metrics)
+    body = http_metrics.render() + generate_latest(platform_metrics)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 

@@ -7,18 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
 
-from imajin.api.auth import GenerateAccess, ReadAccess
-from imajin.api.deps import Offset, PlatformDep
-from imajin.errors import InvalidInput
-from imajin.variations.schemas import (
+from imajin.api.auth import GenerateAccess, ReadAccess, SignedReadAccess
+from imajin.api.deps import EngineDep, Offset, VariationsDep
+from imajin.contracts.variations import (
+    MlHealth,
+    ModelPublic,
     RegenerateRequest,
     VariationCreate,
     VariationPage,
     VariationPublic,
 )
-from imajin.variations.service import version
+from imajin.errors import InvalidInput
 
 router = APIRouter(prefix="/api/images", tags=["variations"])
 
@@ -32,35 +32,28 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
     dependencies=[GenerateAccess],
     summary="Generate a variation (queued)",
 )
-def create_variation(body: VariationCreate, platform: PlatformDep) -> VariationPublic:
-    service = platform.variations
-    return service.public(service.create(body))
+def create_variation(body: VariationCreate, variations: VariationsDep) -> VariationPublic:
+    return variations.public(variations.create(body))
 
 
 @router.get("/variations", response_model=VariationPage, dependencies=[ReadAccess])
 def list_variations(
-    platform: PlatformDep,
+    variations: VariationsDep,
     category: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> VariationPage:
-    service = platform.variations
-    items, total = service.repository.page(category=category, limit=limit, offset=offset)
-    return VariationPage(
-        items=[service.public(v) for v in items], total=total, limit=limit, offset=offset
-    )
+    return variations.page(category=category, limit=limit, offset=offset)
 
 
 @router.get("/variations/name/{name}", response_model=VariationPublic, dependencies=[ReadAccess])
-def get_variation_by_name(name: str, platform: PlatformDep) -> VariationPublic:
-    service = platform.variations
-    return service.public(service.repository.by_name(name))
+def get_variation_by_name(name: str, variations: VariationsDep) -> VariationPublic:
+    return variations.public(variations.by_name(name))
 
 
 @router.get("/variations/{variation_id}", response_model=VariationPublic, dependencies=[ReadAccess])
-def get_variation(variation_id: str, platform: PlatformDep) -> VariationPublic:
-    service = platform.variations
-    return service.public(service.repository.get(variation_id))
+def get_variation(variation_id: str, variations: VariationsDep) -> VariationPublic:
+    return variations.public(variations.get(variation_id))
 
 
 @router.post(
@@ -70,11 +63,10 @@ def get_variation(variation_id: str, platform: PlatformDep) -> VariationPublic:
     dependencies=[GenerateAccess],
 )
 def regenerate_variation(
-    variation_id: str, platform: PlatformDep, body: RegenerateRequest | None = None
+    variation_id: str, variations: VariationsDep, body: RegenerateRequest | None = None
 ) -> VariationPublic:
-    service = platform.variations
     new_seed = body.new_seed if body is not None else False
-    return service.public(service.regenerate(variation_id, new_seed=new_seed))
+    return variations.public(variations.regenerate(variation_id, new_seed=new_seed))
 
 
 @router.delete(
@@ -82,47 +74,35 @@ def regenerate_variation(
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[GenerateAccess],
 )
-def delete_variation(variation_id: str, platform: PlatformDep) -> Response:
-    platform.variations.delete(variation_id)
+def delete_variation(variation_id: str, variations: VariationsDep) -> Response:
+    variations.delete(variation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-class ModelPublic(BaseModel):
-    type: str = Field(description="The model's style: photorealistic or anime.")
-    model_id: str
-    device: str
-    loaded: bool
-
-
-class MlHealth(BaseModel):
-    status: str
-    models: list[ModelPublic]
-
-
 @router.get("/models", response_model=list[ModelPublic], dependencies=[ReadAccess])
-def list_models(platform: PlatformDep) -> list[ModelPublic]:
+def list_models(engine: EngineDep) -> list[ModelPublic]:
     return [
         ModelPublic(type=m.style, model_id=m.id, device=m.device, loaded=m.loaded)
-        for m in platform.engine.list_models()
+        for m in engine.list_models()
     ]
 
 
 @router.get("/health/ml", response_model=MlHealth, dependencies=[ReadAccess])
-def ml_health(platform: PlatformDep) -> MlHealth:
-    models = list_models(platform)
+def ml_health(engine: EngineDep) -> MlHealth:
+    models = list_models(engine)
     return MlHealth(status="ok" if models else "degraded", models=models)
 
 
 # Declared last: its two free segments would otherwise swallow the routes above.
 @router.get(
     "/{variation_name}/{derivative_name}",
-    dependencies=[ReadAccess],
+    dependencies=[SignedReadAccess],
     response_class=FileResponse,
     summary="A derivative as WebP (ETag, CDN cache headers)",
 )
 @router.head(
     "/{variation_name}/{derivative_name}",
-    dependencies=[ReadAccess],
+    dependencies=[SignedReadAccess],
     response_class=FileResponse,
     summary="A derivative's headers only (same as GET)",
     operation_id="head_derivative",
@@ -131,25 +111,17 @@ def serve_derivative(
     variation_name: str,
     derivative_name: str,
     request: Request,
-    platform: PlatformDep,
+    variations: VariationsDep,
     v: Annotated[str | None, Query(description="Content version from publicUrl.")] = None,
 ) -> Response:
     for field, value in (("variationName", variation_name), ("derivativeName", derivative_name)):
         if not _NAME.match(value):
             raise InvalidInput(f"`{field}` may only use letters, digits, '_' and '-'.", field=field)
-    derivative = platform.variations.repository.served(variation_name, derivative_name)
-    path = platform.images.path(derivative.path)  # confined to the images root again
-    etag = f'"{derivative.content_hash}"'
-    if v is not None and v == version(derivative.content_hash):
-        cache = "public, max-age=31536000, immutable"
-    else:
-        # Unversioned (or stale) URLs may change on regenerate: cache briefly, then revalidate.
-        max_age = platform.settings.variations.unversioned_max_age_s
-        cache = f"public, max-age={max_age}, must-revalidate"
-    headers = {"ETag": etag, "Cache-Control": cache}
-    if _matches(request.headers.get("if-none-match"), etag):
+    served = variations.served(variation_name, derivative_name, version_asked=v)
+    headers = {"ETag": served.etag, "Cache-Control": served.cache_control}
+    if _matches(request.headers.get("if-none-match"), served.etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return FileResponse(path, media_type="image/webp", headers=headers)
+    return FileResponse(served.path, media_type="image/webp", headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

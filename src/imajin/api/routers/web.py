@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response, status
 
-from imajin.api.deps import PlatformDep
+from imajin.api.deps import SettingsDep
 from imajin.errors import NotFound
 
 # Only these types are served; anything else under static/ is a 404.
@@ -133,10 +133,10 @@ def _respond(request: Request, asset: Asset, *, cache_control: str) -> Response:
 
 
 @router.api_route("/", methods=["GET", "HEAD"])
-def index(request: Request, platform: PlatformDep) -> Response:
+def index(request: Request, settings: SettingsDep) -> Response:
     """The single page of the gallery UI."""
     response = _respond(request, bundle().index, cache_control=REVALIDATE)
-    csp = content_security_policy(platform.settings.variations.public_base_url)
+    csp = content_security_policy(settings.variations.public_base_url)
     response.headers["Content-Security-Policy"] = csp
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -1,6 +1,7 @@
-// Images that load lazily. With auth off, a plain <img loading="lazy">. With auth on,
-// <img src> cannot carry the key, so images under /api/ are fetched with it (when they
-// come near the viewport) and shown from blob: URLs.
+// Images that load lazily. With auth off, a plain <img loading="lazy">. With auth on, the
+// API signs the image URLs it hands out (?sig=), and a signed URL needs no key: it goes
+// straight into <img src> and links. Only an unsigned URL under /api/ is fetched with the
+// key (when it comes near the viewport) and shown from a blob: URL.
 
 import { authHeaders, session } from "./api.js";
 import { h } from "./dom.js";
@@ -37,10 +38,11 @@ export function setImageSource(image, url) {
   observer.observe(image);
 }
 
-/** Whether `url` must be fetched with the key (same origin, under /api/, auth on). */
+/** Whether `url` must be fetched with the key (same origin, under /api/, auth on, unsigned). */
 export function needsKey(url) {
   if (!session.authEnabled) return false;
   const parsed = new URL(url, window.location.href);
+  if (parsed.searchParams.has("sig")) return false;
   return parsed.origin === window.location.origin && parsed.pathname.startsWith("/api/");
 }
 

@@ -1,0 +1,142 @@
+"""What a caller asks the engine for (``POST /api/generate``), checked before any model loads.
+
+The engine (:mod:`imajin.engine.request`) re-exports these and adds the server's
+parsing, which raises the platform's own error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "MAX_IMAGES",
+    "MAX_LORAS",
+    "MAX_LORA_WEIGHT",
+    "MAX_PROMPT",
+    "MAX_SEED",
+    "MAX_SIDE",
+    "GenerationRequest",
+    "LoraRequest",
+    "SchedulerName",
+]
+
+MAX_PROMPT = 2000
+MAX_SEED = 2**32 - 1
+MAX_SIDE = 4096
+MAX_IMAGES = 16
+MAX_LORAS = 8
+MAX_LORA_WEIGHT = 5.0
+_LORA_ID = re.compile(r"^[\w][\w.-]*$")
+
+SchedulerName = Literal[
+    "dpmpp_2m",
+    "dpmpp_2m_karras",
+    "dpmpp_2m_sde",
+    "dpmpp_2m_sde_karras",
+    "euler",
+    "euler_a",
+    "heun",
+    "ddim",
+    "unipc",
+    "lcm",
+]
+"""The samplers a request may name (:mod:`imajin.engine.schedulers` builds them)."""
+
+
+class LoraRequest(BaseModel):
+    """One LoRA to apply: a ``.safetensors`` path or an id in the LoRA folders, and a weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(default=None, description="Path of a .safetensors LoRA file.")
+    id: str | None = Field(
+        default=None, description="Name of a LoRA in <data_dir>/models/loras (file stem)."
+    )
+    weight: float = Field(
+        default=1.0,
+        ge=-MAX_LORA_WEIGHT,
+        le=MAX_LORA_WEIGHT,
+        description="Strength; 0 = no effect, above 1 is allowed but often overcooks.",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and (not _LORA_ID.match(value) or ".." in value):
+            raise ValueError("a LoRA id is a file name without folders (letters, digits, . _ -)")
+        return value
+
+    @model_validator(mode="after")
+    def _path_or_id(self) -> LoraRequest:
+        if (self.path is None) == (self.id is None):
+            raise ValueError("give exactly one of `path` or `id`")
+        return self
+
+    @property
+    def reference(self) -> str:
+        """The path or id, whichever was given."""
+        return self.path if self.path is not None else str(self.id)
+
+
+def _multiple_of_8(name: str, value: int | None) -> int | None:
+    if value is not None and value % 8:
+        low, high = value - value % 8, value - value % 8 + 8
+        raise ValueError(
+            f"{name} must be a multiple of 8 (got {value}); the nearest valid values are "
+            f"{low} and {high}"
+        )
+    return value
+
+
+class GenerationRequest(BaseModel):
+    """A text-to-image request. Unset values take the model's defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(max_length=MAX_PROMPT, description="What to draw.")
+    negative_prompt: str | None = Field(
+        default=None,
+        max_length=MAX_PROMPT,
+        description="What to avoid; unset = the platform negative prompt for the model's style.",
+    )
+    model: str = Field(
+        default="photorealistic",
+        min_length=1,
+        description="A style (photorealistic, anime), a model id, or a local model path.",
+    )
+    width: int | None = Field(
+        default=None, ge=64, le=MAX_SIDE, description="Pixels; multiple of 8."
+    )
+    height: int | None = Field(
+        default=None, ge=64, le=MAX_SIDE, description="Pixels; multiple of 8."
+    )
+    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps.")
+    guidance: float | None = Field(default=None, ge=1.0, le=20.0, description="CFG scale.")
+    seed: int | None = Field(
+        default=None, ge=0, le=MAX_SEED, description="Unset = random; image i uses seed + i."
+    )
+    scheduler: SchedulerName | None = Field(default=None, description="Sampler name.")
+    num_images: int = Field(default=1, ge=1, le=MAX_IMAGES, description="Images to make.")
+    loras: list[LoraRequest] = Field(
+        default_factory=list, max_length=MAX_LORAS, description="LoRAs to apply, in order."
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("prompt must not be empty; describe the image to generate")
+        return value
+
+    @field_validator("width")
+    @classmethod
+    def _width(cls, value: int | None) -> int | None:
+        return _multiple_of_8("width", value)
+
+    @field_validator("height")
+    @classmethod
+    def _height(cls, value: int | None) -> int | None:
+        return _multiple_of_8("height", value)

@@ -1,0 +1,165 @@
+"""The variations HTTP contract (SPEC §3.2): camelCase JSON, exactly as clients send it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "FAMILY_NAMES",
+    "NAME_PATTERN",
+    "RESERVED_NAMES",
+    "Camel",
+    "DerivativePublic",
+    "GenerationInput",
+    "GenerationParams",
+    "MlHealth",
+    "ModelPublic",
+    "RegenerateRequest",
+    "VariationCreate",
+    "VariationPage",
+    "VariationPublic",
+    "VariationStatus",
+]
+
+# The nine size families (SPEC §3.1). imajin.imaging.sizes defines their sizes; a test
+# holds the two lists equal, so the contract never needs the imaging code.
+FAMILY_NAMES: tuple[str, ...] = (
+    "square",
+    "hero",
+    "portrait",
+    "og",
+    "compact",
+    "tall",
+    "ultrawide",
+    "sidebar",
+    "header",
+)
+# The name is a folder under images/, so this is storage's segment rule
+# (imajin.storage.paths) narrowed to a slug: no dots, and no leading '-' ("-rf").
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$"
+# Path segments of other /api/images routes; a variation of that name could not be served.
+RESERVED_NAMES = frozenset({"variations", "models", "health"})
+
+
+class Camel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True
+    )
+
+
+class VariationStatus(StrEnum):
+    QUEUED = "queued"
+    GENERATING = "generating"
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class GenerationInput(Camel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=2000)
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Absent: a random seed.")
+    model: str = Field(
+        "photorealistic",
+        min_length=1,
+        max_length=500,
+        description="`photorealistic`, `anime` or a model id.",
+    )
+    negative_prompt: str | None = Field(
+        None, max_length=2000, description="Absent: the platform prompt for the model."
+    )
+    inference_steps: int | None = Field(None, ge=1, le=100)
+    guidance_scale: float | None = Field(None, ge=1, le=20)
+
+
+class VariationCreate(Camel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=NAME_PATTERN, description="Slug: letters, digits, `_`, `-`; not starting with `-`."
+    )
+    category: str = Field("general", min_length=1, max_length=100)
+    generation: GenerationInput
+    families: list[str] = Field(default_factory=lambda: list(FAMILY_NAMES), min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name.lower() in RESERVED_NAMES:
+            raise ValueError(f"{name!r} is reserved; choose another name")
+        return name
+
+    @field_validator("families")
+    @classmethod
+    def _known_families(cls, families: list[str]) -> list[str]:
+        unknown = [name for name in families if name not in FAMILY_NAMES]
+        if unknown:
+            raise ValueError(f"unknown families {unknown}; known: {', '.join(FAMILY_NAMES)}")
+        if len(set(families)) != len(families):
+            raise ValueError("families must not repeat")
+        return families
+
+
+class RegenerateRequest(Camel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_seed: bool = Field(False, description="Pick a new random seed instead of reusing it.")
+
+
+class GenerationParams(Camel):
+    """What the variation is generated with, every default filled in."""
+
+    prompt: str
+    negative_prompt: str
+    model: str
+    seed: int
+    inference_steps: int
+    guidance_scale: float
+
+
+class DerivativePublic(Camel):
+    derivative_name: str
+    family: str
+    public_url: str
+    width: int
+    height: int
+    file_size: int
+
+
+class VariationPublic(Camel):
+    id: str
+    name: str
+    category: str
+    status: VariationStatus
+    generation_params: GenerationParams
+    families: list[str]
+    derivatives: list[DerivativePublic] = Field(default_factory=list)
+    error: str | None = None
+    job_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+
+
+class VariationPage(Camel):
+    items: list[VariationPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ModelPublic(BaseModel):
+    type: str = Field(description="The model's style: photorealistic or anime.")
+    model_id: str
+    device: str
+    loaded: bool
+
+
+class MlHealth(BaseModel):
+    status: str
+    models: list[ModelPublic]
