@@ -22,10 +22,12 @@ from imajin.config.settings import Settings
 from imajin.engine.registry import ModelRegistry, build_registry
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
+from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
 from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
+from imajin.health import HealthMonitor
 from imajin.jobs.admission import Admission
 from imajin.jobs.handlers import HandlerRegistry, noop_handler
 from imajin.jobs.local import LocalDispatcher
@@ -34,6 +36,7 @@ from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMClient, LLMRegistry
+from imajin.retention import RetentionSweeper
 from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
 from imajin.storage.local import LocalFileStorage, StorageHealth
@@ -112,12 +115,15 @@ class Platform:
     jobs: JobService
     events: EventStore
     bus: EventBus
+    streams: StreamHub  # every SSE stream's live events, read once by the relay
     analytics: AnalyticsConsumer
     metrics: CollectorRegistry
     variations: VariationService
     studio: StudioService
     llm: LLMRegistry
     assistant: AssistantService
+    health_monitor: HealthMonitor  # /health answers from its last checks
+    retention: RetentionSweeper
     gateway: GatewayService | None = None
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -132,32 +138,38 @@ class Platform:
             return self._engine
 
     def health(self) -> PlatformHealth:
-        """Ping the store, check storage is writable, describe the LLM backend."""
+        """The background checker's last store ping and storage check (never waits on
+        them), and the LLM backend's description."""
+        checked = self.health_monitor.current()
         return PlatformHealth(
-            database_ok=self.database.ping(),
-            storage=self.storage.health(),
+            database_ok=checked.database_ok,
+            storage=checked.storage,
             llm=llm_health(self.assistant)["llm"],
         )
 
     def start(self) -> None:
         """Sweep crash leftovers from the served folders, then start background work:
-        event relay, heartbeats, dispatcher threads."""
+        health checker, event relay, heartbeats, dispatcher threads, retention."""
         if self._started:
             return
         self._started = True
         for served in (self.settings.layout.images, self.settings.layout.outputs):
             remove_leftovers(served)
+        self.health_monitor.start()
         self.bus.start()
         self.heartbeats.start()
         self.jobs.start()
+        self.retention.start()
 
     def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        self.retention.stop()
         self.jobs.stop()
         self.heartbeats.stop()
         self.bus.stop()
+        self.health_monitor.stop()
 
     def close(self) -> None:
         self.stop()
@@ -350,6 +362,7 @@ def build_platform(
         jobs=jobs,
         events=events,
         bus=bus,
+        streams=StreamHub(bus),
         analytics=analytics,
         metrics=metrics,
         variations=variations,
@@ -357,6 +370,14 @@ def build_platform(
         llm=llm,
         assistant=overrides.assistant
         or build_assistant_service(settings, llm=llm, database=database),
+        health_monitor=HealthMonitor(ping_database=database.ping, check_storage=storage.health),
+        retention=RetentionSweeper(
+            jobs=repository,
+            events=events,
+            relayed_through=lambda: bus.relayed_through,
+            history_days=settings.jobs.history_days,
+            retention_days=settings.events.retention_days,
+        ),
     )
     register_handlers(platform)
     _gateway(platform, overrides)

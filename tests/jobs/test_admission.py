@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from imajin.errors import InvalidInput, Overloaded
+from imajin.jobs.admission import FULL_REMEMBERED_S
 from imajin.jobs.models import JobSpec, JobStatus
 from imajin.store.tables import JobRow
 from tests.jobs.conftest import PlatformFactory, noop
@@ -85,3 +88,34 @@ def test_unknown_kind_is_rejected_before_anything_is_queued(make_platform: Platf
     with pytest.raises(InvalidInput, match=r"known kinds: .*noop"):
         platform.jobs.submit_many([noop(), JobSpec(kind="paint")])
     assert platform.jobs.repository.page()[1] == 0
+
+
+def test_check_room_refuses_a_full_queue_early_from_one_count(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, default_capacity=1, retry_after_default_s=6)
+    job = platform.jobs.submit(noop())
+    admission = platform.jobs.admission
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa_event.listen(platform.database.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(20):
+            with pytest.raises(Overloaded) as caught:
+                admission.check_room("default")
+            assert caught.value.retry_after == 6
+        counts = [s for s in statements if "count(" in s.lower()]
+        assert len(counts) == 1  # the burst was refused from the first count
+        statements.clear()
+        platform.jobs.cancel(job.id)
+        time.sleep(FULL_REMEMBERED_S)  # the remembered "full" expires: counted again
+        admission.check_room("default")
+        assert any("count(" in s.lower() for s in statements)
+    finally:
+        sa_event.remove(platform.database.engine, "before_cursor_execute", count)
+    platform.jobs.submit(noop())  # check_room writes nothing: the place is still free
+    with pytest.raises(Overloaded):
+        platform.jobs.submit(noop())  # admit() decides under the lock, as before

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from imajin.assistant import AssistantService
 from imajin.config.settings import Settings
 from imajin.events.analytics import AnalyticsConsumer
-from imajin.events.bus import EventBus
+from imajin.events.fanout import StreamHub
 from imajin.jobs.service import JobService
 from imajin.storage.url_signing import Sign
 from imajin.store.api_keys import ApiKeyRepository
@@ -63,8 +63,9 @@ def get_assistant(platform: PlatformDep) -> AssistantService:
     return platform.assistant
 
 
-def get_events(platform: PlatformDep) -> EventBus:
-    return platform.bus
+def get_events(platform: PlatformDep) -> StreamHub:
+    """Live event streams: one reader per process fans out to every open stream."""
+    return platform.streams
 
 
 def get_analytics(platform: PlatformDep) -> AnalyticsConsumer:
@@ -88,8 +89,11 @@ def get_url_sign(platform: PlatformDep) -> Sign:
     return platform.url_signer.signing()
 
 
-def check_health(platform: PlatformDep) -> PlatformHealth:
-    return platform.health()
+async def check_health(request: Request) -> PlatformHealth:
+    """Async and without ``PlatformDep`` (a sync dependency runs in the thread pool):
+    ``/health`` must answer while a burst holds every pool thread."""
+    platform: Platform = request.app.state.platform
+    return platform.health()  # the background checker's last results: no I/O here
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -97,14 +101,15 @@ VariationsDep = Annotated[VariationService, Depends(get_variations)]
 StudioDep = Annotated[StudioService, Depends(get_studio)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
-EventsDep = Annotated[EventBus, Depends(get_events)]
+EventsDep = Annotated[StreamHub, Depends(get_events)]
 AnalyticsDep = Annotated[AnalyticsConsumer, Depends(get_analytics)]
 MetricsDep = Annotated[CollectorRegistry, Depends(get_metrics)]
 ApiKeysDep = Annotated[ApiKeyRepository, Depends(get_api_keys)]
 EngineDep = Annotated[ModelCatalog, Depends(get_engine)]
 HealthDep = Annotated[PlatformHealth, Depends(check_health)]
 SignDep = Annotated[Sign, Depends(get_url_sign)]
-"""The platform's health, checked once per request (database ping, storage, LLM)."""
+"""The platform's health as last checked in the background (database ping, storage), and
+the LLM backend."""
 
 
 # Database integers are signed 64-bit, so 2**63 overflowed into a 500; 2**53 - 1 also

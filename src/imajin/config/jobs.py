@@ -43,6 +43,9 @@ class JobsSettings(_Section):
     poll_interval_s: float = Field(0.5, gt=0, description="Idle workers look for jobs this often.")
     retry_after_default_s: int = Field(5, ge=1, description="Retry-After with no history yet.")
     retry_after_max_s: int = Field(120, ge=1, description="Cap on the Retry-After estimate.")
+    history_days: int = Field(
+        30, ge=0, description="Finished jobs older than this are deleted (0: kept forever)."
+    )
     celery: CelerySettings = CelerySettings()
 
     def capacity_of(self, queue: str) -> int:

@@ -99,6 +99,12 @@ class EventsSettings(Section):
     redis_url: str | None = Field(
         None, description="Also publish every event to Redis pub/sub (channel imajin.events)."
     )
+    retention_days: int = Field(
+        30,
+        ge=0,
+        description="Events older than this are deleted (0: kept forever); never those "
+        "of queued or running jobs, nor any not yet relayed.",
+    )
 
 
 class Settings(Section):

@@ -37,8 +37,13 @@ class EventBus:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.latest_id = 0  # newest id seen; SSE feeds compare against it before querying
+        self.latest_id = 0  # newest id delivered
         self._cursor: int | None = 0  # None: "from now on", fixed at the first successful read
+
+    @property
+    def relayed_through(self) -> int | None:
+        """Every event up to this id has been delivered here (None: not read yet)."""
+        return self._cursor
 
     def last_id(self) -> int:
         """The newest stored event's id: a feed "from now on" starts after it."""
@@ -58,8 +63,17 @@ class EventBus:
         return unsubscribe
 
     def start(self, *, from_id: int | None = None) -> None:
-        """Deliver events after ``from_id`` (default: only those written from now on)."""
+        """Deliver events after ``from_id`` (default: only those written from now on).
+
+        "From now on" is fixed here when the store answers, so a stream that reads the
+        backlog right after start-up cannot fall between that read and the relay.
+        """
         self._cursor = from_id
+        if from_id is None:
+            try:
+                self._cursor = self.latest_id = self.store.last_id()
+            except Exception:  # the store is down: fixed at the first successful read
+                logger.warning("event relay could not read the outbox", exc_info=True)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="imajin-event-relay", daemon=True)
         self._thread.start()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Update, func, select, update
+from sqlalchemy import CursorResult, Update, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from imajin.events.models import JobEvent
@@ -28,12 +28,14 @@ from imajin.events.outbox import record_event
 from imajin.jobs.errors import JobFinished, JobNotFound
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.store.database import Database
-from imajin.store.tables import JobRow, utcnow
+from imajin.store.tables import BatchRow, JobRow, utcnow
 
 logger = logging.getLogger(__name__)
 
 RUNNING = JobStatus.RUNNING.value
 QUEUED = JobStatus.QUEUED.value
+FINISHED = tuple(status.value for status in JobStatus if status.finished)
+PRUNE_BATCH = 1000  # rows per delete when pruning history
 
 Settle = Callable[[Session, Job], None]
 """(session of the final transition, the job as it ended) → settle what depends on it."""
@@ -534,3 +536,37 @@ class JobRepository:
                 .limit(limit)
             ).all()
             return [Job.of(row) for row in rows]
+
+    # -- retention ---------------------------------------------------------------------------
+
+    def prune_finished(self, *, finished_before: datetime, batch_size: int = PRUNE_BATCH) -> int:
+        """Delete finished jobs that ended before ``finished_before``; returns how many.
+
+        Queued and running jobs are never touched, nor the jobs of a studio batch that
+        still exists (a batch's counts and images are read from its jobs). Deletes go
+        in batches of ``batch_size`` ids, so a large backlog never holds a long lock.
+        """
+        kept_groups = select(BatchRow.id)
+        removable = (
+            select(JobRow.id)
+            .where(
+                JobRow.status.in_(FINISHED),
+                JobRow.finished_at.is_not(None),
+                JobRow.finished_at < finished_before,
+                (JobRow.group_id.is_(None)) | (JobRow.group_id.not_in(kept_groups)),
+            )
+            .limit(batch_size)
+        )
+        removed = 0
+        while True:
+            with self._database.session() as session:
+                ids = list(session.scalars(removable))
+                if ids:
+                    # Status again in the DELETE: a job re-queued meanwhile is not removed.
+                    statement = delete(JobRow).where(
+                        JobRow.id.in_(ids), JobRow.status.in_(FINISHED)
+                    )
+                    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+                    removed += result.rowcount
+            if len(ids) < batch_size:
+                return removed

@@ -60,6 +60,10 @@ class JobService:
         self.dispatcher.dispatch(jobs)
         return jobs
 
+    def check_room(self, queue: str, *, wanted: int = 1) -> None:
+        """Raise Overloaded early when ``queue`` is full (``submit`` checks again)."""
+        self.admission.check_room(queue, wanted=wanted)
+
     def get(self, job_id: str) -> Job:
         return self.repository.get(job_id)
 

@@ -40,13 +40,14 @@ class Database:
         self.schema = schema
         self.engine: Engine = self._create_engine(echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._probe: Engine | None = None  # ping's own connection, made on first ping
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def _create_engine(self, *, echo: bool) -> Engine:
-        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    def _create_engine(self, *, echo: bool, **pool: Any) -> Engine:
+        kwargs: dict[str, Any] = {"echo": echo, "future": True, **pool}
         if self.url.get_backend_name() == "sqlite":
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -77,9 +78,18 @@ class Database:
             session.close()
 
     def ping(self) -> bool:
-        """True when a trivial query succeeds."""
+        """True when a trivial query succeeds.
+
+        It runs on a connection of its own, outside the sessions' pool: when a burst of
+        requests holds every pooled connection the database is busy, not down, and the
+        health check must not wait for the pool (nor time out on it).
+        """
+        if self._probe is None:
+            self._probe = self._create_engine(
+                echo=False, pool_size=1, max_overflow=0, pool_pre_ping=True
+            )
         try:
-            with self.engine.connect() as connection:
+            with self._probe.connect() as connection:
                 connection.exec_driver_sql("SELECT 1")
         except OperationalError:
             return False
@@ -87,6 +97,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._probe is not None:
+            self._probe.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -264,6 +264,9 @@ class StudioService:
             "model": spec.id,
         }
         request = self._resolve_loras(_request(filled), allow_paths=allow_paths)
+        # A full queue is refused before the folder is made: a burst of refusals costs
+        # one count each, not a mkdir race over "single_<ts>-N" names.
+        self._jobs.check_room(self.settings.queue)
         timestamp = stamp(utcnow())
         folder = reserve_folder(self.outputs, "single", timestamp)
         params = GenerateParams(

@@ -1,4 +1,9 @@
-"""Health endpoints: open to everyone, for load balancers and the source systems' clients."""
+"""Health endpoints: open to everyone, for load balancers and the source systems' clients.
+
+The routes and their dependency are ``async``: nothing here runs in the request thread
+pool, so a probe answers while a burst holds every pool thread (the checks themselves
+run on a background thread, see :mod:`imajin.health`).
+"""
 
 from __future__ import annotations
 
@@ -27,15 +32,15 @@ def _health(checked: HealthDep) -> JSONResponse:
 
 
 @router.get("/health", response_model=HealthPublic, summary="Platform health")
-def health(checked: HealthDep) -> JSONResponse:
+async def health(checked: HealthDep) -> JSONResponse:
     return _health(checked)
 
 
 @router.get("/healthz", response_model=HealthPublic, summary="Health (gateway path)")
-def healthz(checked: HealthDep) -> JSONResponse:
+async def healthz(checked: HealthDep) -> JSONResponse:
     return _health(checked)
 
 
 @router.get("/api/health", response_model=HealthPublic, summary="Health (studio path)")
-def api_health(checked: HealthDep) -> JSONResponse:
+async def api_health(checked: HealthDep) -> JSONResponse:
     return _health(checked)
