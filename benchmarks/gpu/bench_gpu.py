@@ -45,7 +45,7 @@ import torch
 import transformers
 from torch.utils.flop_counter import FlopCounterMode
 
-from benchmarks.gpu.full_size import build_full_size
+from benchmarks.gpu.full_size import build_full_size, denoiser_inputs
 from imajin.config.engine import EngineSettings, StyleDefaults
 from imajin.engine.batching import BatchRequest
 from imajin.engine.engine import Engine
@@ -95,6 +95,8 @@ class Case:
     steps: int
     guidance: float
     scheduler: str
+    dtype: torch.dtype | None = None
+    """None: the engine's choice for the device (see :func:`bench_dtype`)."""
 
     @property
     def label(self) -> str:
@@ -195,10 +197,10 @@ class PrebuiltLoader(PipelineLoader):
 
 def build_pipeline(case: Case, *, tiny: bool, device: torch.device, scratch: Path) -> Any:
     """The pipeline of ``case`` on ``device``: tiny (from imajin.testing) or full size."""
-    dtype = bench_dtype(case.family, device)
+    dtype = case.dtype or bench_dtype(case.family, device)
     if tiny:
         folder = build_tiny_model(case.family, scratch / f"tiny-{case.family}")
-        pipe = diffusers.DiffusionPipeline.from_pretrained(
+        pipe = diffusers.DiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
             folder, local_files_only=True, dtype=dtype
         )
         pipe.to(device)
@@ -217,6 +219,10 @@ def bench_dtype(family: FamilyId, device: torch.device) -> torch.dtype:
 
 def _prompts(batch: int) -> list[str]:
     return [f"{SUBJECTS[index % 4]} {PLACES[index // 4 % 4]}" for index in range(batch)]
+
+
+class NotBatched(RuntimeError):
+    """The engine made the images in smaller calls than asked (a batched call failed)."""
 
 
 Runner = Callable[[int, int], None]
@@ -269,12 +275,10 @@ def engine_runner(
         steps=case.steps,
         guidance=case.guidance,
     )
-    registry = ModelRegistry(
-        [spec], defaults=StyleDefaults(photorealistic=spec.id, anime=spec.id)
-    )
+    registry = ModelRegistry([spec], defaults=StyleDefaults(photorealistic=spec.id, anime=spec.id))
     settings = EngineSettings(
         device=str(device),
-        dtype=str(bench_dtype(case.family, device)).removeprefix("torch."),  # type: ignore[arg-type]
+        dtype=str(case.dtype or bench_dtype(case.family, device)).removeprefix("torch."),
         max_batch=max_batch,
         torch_compile=compile_denoiser,
         memory_budget_gb=1000.0,  # one model; never evict it mid-benchmark
@@ -303,7 +307,8 @@ def engine_runner(
             if isinstance(outcome, Exception):
                 raise outcome
             if outcome.batch_size != batch:
-                raise RuntimeError(f"engine batched {outcome.batch_size} images, not {batch}")
+                # The engine retries a failed batched call image by image (an OOM, say).
+                raise NotBatched(f"engine batched {outcome.batch_size}, not {batch}")
 
     return run
 
@@ -375,7 +380,7 @@ def bench_case(case: Case, options: Options, scratch: Path) -> list[Row]:
     """Every (variant, batch) row of one model."""
     device = options.device
     pipe = build_pipeline(case, tiny=options.tiny, device=device, scratch=scratch)
-    dtype = bench_dtype(case.family, device)
+    dtype = case.dtype or bench_dtype(case.family, device)
     plain = plain_runner(pipe, case)
     flops: dict[int, float] = {}
     rows: list[Row] = []
@@ -410,10 +415,12 @@ def bench_case(case: Case, options: Options, scratch: Path) -> list[Row]:
                     repeats=options.repeats,
                     device=device,
                 )
-                row = replace(row, seconds=seconds, peak_bytes=peak, flops_per_step=flops.get(batch))
-            except torch.cuda.OutOfMemoryError:
+                row = replace(
+                    row, seconds=seconds, peak_bytes=peak, flops_per_step=flops.get(batch)
+                )
+            except (torch.cuda.OutOfMemoryError, NotBatched) as error:
                 _release(device)
-                row = replace(row, error="out of memory")
+                row = replace(row, error=str(error) if isinstance(error, NotBatched) else "OOM")
             rows.append(row)
             print("| " + " | ".join(row.cells()) + " |", flush=True)
     del pipe, plain, run
@@ -427,6 +434,46 @@ def _release(device: torch.device, *, compiled: bool = False) -> None:
     gc.collect()
     if device.type == "cuda":
         torch.cuda.empty_cache()
+
+
+def meta_flops_per_step(case: Case, *, batch: int) -> float:
+    """FLOPs of one full-size denoising step for ``batch`` images, counted on the meta device.
+
+    Shapes only (no weights in memory, no GPU): the same counter as the timed runs, on the
+    inputs the pipeline would pass (see :func:`benchmarks.gpu.full_size.denoiser_inputs`).
+    """
+    pipe = build_full_size(case.family, device="meta", dtype=torch.bfloat16)
+    denoiser = pipe.unet if hasattr(pipe, "unet") else pipe.transformer
+    args, kwargs = denoiser_inputs(
+        case.family, batch=batch, size=case.size, device="meta", dtype=torch.bfloat16
+    )
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        denoiser(*args, **kwargs)
+    return float(counter.get_total_flops())
+
+
+def flops_table(chosen: list[Case], *, peak_tflops: float) -> list[str]:
+    """Markdown: each model's denoiser work per image and the images/s ceiling it implies."""
+    lines = [
+        f"# Denoiser FLOPs at full size (meta device; ceilings at {peak_tflops:g} TFLOPS)",
+        "",
+        "TFLOP/step/image counts both CFG halves (SD 1.5, SDXL); the ceilings are the images/s",
+        "a GPU would reach if the denoiser ran at that share of its peak and nothing else took "
+        "time.",
+        "",
+        "| model | size | steps | TFLOP/step/image | TFLOP/image | images/s at 100 % | at 50 % |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for case in chosen:
+        per_step = meta_flops_per_step(case, batch=1) / 1e12
+        per_image = per_step * case.steps
+        ceiling = peak_tflops / per_image
+        lines.append(
+            f"| {case.label} | {case.size}² | {case.steps} | {per_step:.3f} | {per_image:.1f} "
+            f"| {ceiling:.2f} | {ceiling / 2:.2f} |"
+        )
+    return lines
 
 
 # -- device facts and output ------------------------------------------------------------------
@@ -479,9 +526,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=2, help="timed calls per row")
     parser.add_argument("--warmup-steps", type=int, default=2, help="steps of the warm-up call")
     parser.add_argument("--steps", type=int, default=None, help="override every model's steps")
+    parser.add_argument("--size", type=int, default=None, help="override every image side")
+    parser.add_argument(
+        "--dtype",
+        choices=["float32", "float16", "bfloat16"],
+        default=None,
+        help="override the engine's dtype (float16 SD 1.5/SDXL, bfloat16 Z-Image; CPU float32)",
+    )
     parser.add_argument("--device", default=None, help="default cuda (tiny: cpu)")
     parser.add_argument("--peak-tflops", type=float, default=None, help="device peak override")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    parser.add_argument(
+        "--flops",
+        action="store_true",
+        help="only count the full-size denoisers' FLOPs on the meta device (no GPU needed)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write the table here")
     args = parser.parse_args(argv)
     unknown = {*args.models.split(","), *args.variants.split(",")} - {*FULL_CASES, *VARIANTS}
@@ -496,27 +555,34 @@ def cases(args: argparse.Namespace) -> list[Case]:
         chosen = [replace(c, size=TINY_NATIVE[c.family], steps=TINY_STEPS) for c in chosen]
     if args.steps is not None:
         chosen = [replace(c, steps=args.steps) for c in chosen]
+    if args.size is not None:
+        chosen = [replace(c, size=args.size) for c in chosen]
+    if args.dtype is not None:
+        chosen = [replace(c, dtype=getattr(torch, args.dtype)) for c in chosen]
     return chosen
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device or ("cpu" if args.tiny else "cuda"))
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("no CUDA device here; run with --tiny for the CPU smoke test")
+def _quiet() -> None:
     diffusers.utils.logging.set_verbosity_error()
     diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    # Random fp16 weights can overflow to NaN in the decoded pixels; timing is unaffected.
     warnings.filterwarnings("ignore", message=".*invalid value encountered in cast.*")
+
+
+def run_benchmark(args: argparse.Namespace) -> list[str]:
+    """Time every selected model; the table's lines (printed row by row as they finish)."""
+    device = torch.device(args.device or ("cpu" if args.tiny else "cuda"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("no CUDA device here; --tiny runs the CPU smoke test, --flops counts")
     peak, peak_source = device_peak_tflops(device, args.peak_tflops)
     options = Options(
         device=device,
         tiny=args.tiny,
         batches=[int(b) for b in (args.batches or ("1,2" if args.tiny else "1,4,8")).split(",")],
-        variants=args.variants.split(","),
+        # Fixed order: engine+compile compiles the shared denoiser in place, so it runs last.
+        variants=[v for v in VARIANTS if v in args.variants.split(",")],
         repeats=args.repeats,
         warmup_steps=args.warmup_steps,
         peak_tflops=peak,
@@ -528,9 +594,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         for case in cases(args):
             for row in bench_case(case, options, Path(scratch)):
                 lines.append("| " + " | ".join(row.cells()) + " |")
-    lines.append("")
-    lines.append(f"Total wall time {time.perf_counter() - started:.0f} s.")
+    lines += ["", f"Total wall time {time.perf_counter() - started:.0f} s."]
     print(f"\n{lines[-1]}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    _quiet()
+    if args.flops:
+        chosen = cases(argparse.Namespace(**{**vars(args), "tiny": False}))
+        lines = flops_table(chosen, peak_tflops=args.peak_tflops or 989.0)
+        print("\n".join(lines))
+    else:
+        lines = run_benchmark(args)
     if args.output is not None:
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -295,3 +295,43 @@ def build_full_size(family: str, *, device: torch.device | str, dtype: torch.dty
     if family not in BUILDERS:
         raise ValueError(f"no full-size config for {family!r}; choose one of {', '.join(BUILDERS)}")
     return BUILDERS[family](device=device, dtype=dtype)
+
+
+# Z-Image pads its caption to a multiple of 32 tokens; a one-sentence prompt in the chat
+# template is 20-30 Qwen tokens, so 32 is what a real call sees.
+ZIMAGE_CAPTION_TOKENS = 32
+
+
+def denoiser_inputs(
+    family: str, *, batch: int, size: int, device: torch.device | str, dtype: torch.dtype
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Arguments of one denoiser call as the pipeline makes it for ``batch`` images.
+
+    SD 1.5 and SDXL run CFG as one call on ``2 * batch`` samples (cond and uncond);
+    Z-Image-Turbo runs without CFG (guidance 0). Used with the meta device to count a
+    full-size model's FLOPs without its memory.
+
+    Raises:
+        ValueError: ``family`` is not sd15, sdxl or zimage.
+    """
+    latent = size // 8
+
+    def empty(*shape: int) -> torch.Tensor:
+        return torch.empty(*shape, device=device, dtype=dtype)
+
+    timestep = torch.tensor(500.0, device=device)
+    if family == "sd15":
+        return (empty(2 * batch, 4, latent, latent), timestep), {
+            "encoder_hidden_states": empty(2 * batch, 77, 768)
+        }
+    if family == "sdxl":
+        added = {"text_embeds": empty(2 * batch, 1280), "time_ids": empty(2 * batch, 6)}
+        return (empty(2 * batch, 4, latent, latent), timestep), {
+            "encoder_hidden_states": empty(2 * batch, 77, 2048),
+            "added_cond_kwargs": added,
+        }
+    if family == "zimage":
+        latents = [empty(16, 1, latent, latent) for _ in range(batch)]
+        captions = [empty(ZIMAGE_CAPTION_TOKENS, 2560) for _ in range(batch)]
+        return (latents, empty(batch), captions), {}
+    raise ValueError(f"no denoiser inputs for {family!r}")
