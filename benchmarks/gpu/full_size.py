@@ -219,9 +219,19 @@ ZIMAGE_SCHEDULER: dict[str, Any] = {
 
 
 def _on(device: torch.device | str, dtype: torch.dtype, build: Callable[[], Any]) -> Any:
-    """Build a module directly on ``device`` (no CPU copy of a multi-GB model), in ``dtype``."""
-    with torch.device(device):
-        module = build()
+    """Build a module directly on ``device`` and in ``dtype``.
+
+    No CPU copy and no float32 copy of a multi-GB model: Z-Image's transformer alone is
+    25 GB in float32, more than a 24 GB GPU holds, though it runs there in bfloat16.
+    """
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            module = build()
+    finally:
+        torch.set_default_dtype(previous)
+    # Buffers a module makes in an explicit dtype keep it; parameters are ``dtype`` already.
     return module.to(dtype=dtype).eval().requires_grad_(False)
 
 
