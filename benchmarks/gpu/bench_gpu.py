@@ -8,8 +8,8 @@ Each model is built at full size from its published configs with random weights
   generators, the engine's sampler swapped in (the same work the engine does);
 - ``engine``: ``Engine.generate_batch`` over ``batch`` requests (own prompt and seed
   each) with ``engine.max_batch`` ≥ ``batch``, so they are denoised in one call;
-- ``engine+compile``: the same with ``engine.torch_compile`` (opt-in: compiling costs
-  about a minute per model and batch shape).
+- ``engine+compile``: the same with ``engine.torch_compile`` (opt-in: compiling takes
+  minutes per model, and batch sizes recompile).
 
 Both sides share one pipeline object (the engine gets it through a loader that hands
 it over), so they run the same weights. Each row: one short warm-up call
@@ -21,7 +21,9 @@ dense bf16 peak reached by the denoiser: its FLOPs per call are counted with
 times the calls per step, over the whole call's wall time (text encoding and VAE decode
 count as time, not FLOPs, so the share is a lower bound).
 
-Run on a GPU machine (about 4-5 minutes on an H100; ``--models``/``--batches`` narrow it):
+Run on a GPU machine (estimated 3-5 minutes on an H100 from the FLOP counts, not yet
+measured on one; rows not started within ``--budget-s`` are skipped, and the table is
+written row by row, so a run always ends inside a 10-minute slot with what it measured):
 ``HF_HUB_OFFLINE=1 .venv/bin/python -m benchmarks.gpu.bench_gpu --output gpu.md``
 Smoke test on a CPU (tiny models, 2 steps, batch 1/2, float32):
 ``.venv/bin/python -m benchmarks.gpu.bench_gpu --tiny``
@@ -173,6 +175,27 @@ COLUMNS = [
     "TFLOPS",
     "share of peak",
 ]
+
+
+class Table:
+    """Markdown lines, printed and (with ``output``) written to a file as each one arrives.
+
+    Written line by line so a run stopped by a time limit still leaves the rows it made.
+    """
+
+    def __init__(self, output: Path | None) -> None:
+        self.lines: list[str] = []
+        self._output = output
+        if output is not None:
+            output.write_text("", encoding="utf-8")
+
+    def add(self, *lines: str) -> None:
+        for line in lines:
+            print(line, flush=True)
+            self.lines.append(line)
+            if self._output is not None:
+                with self._output.open("a", encoding="utf-8") as out:
+                    out.write(line + "\n")
 
 
 def _number(value: float) -> str:
@@ -374,10 +397,12 @@ class Options:
     repeats: int
     warmup_steps: int
     peak_tflops: float | None
+    deadline: float
+    """``time.perf_counter()`` after which rows are skipped (``--budget-s``)."""
 
 
-def bench_case(case: Case, options: Options, scratch: Path) -> list[Row]:
-    """Every (variant, batch) row of one model."""
+def bench_case(case: Case, options: Options, scratch: Path, table: Table) -> list[Row]:
+    """Every (variant, batch) row of one model, each added to ``table`` when measured."""
     device = options.device
     pipe = build_pipeline(case, tiny=options.tiny, device=device, scratch=scratch)
     dtype = case.dtype or bench_dtype(case.family, device)
@@ -406,6 +431,10 @@ def bench_case(case: Case, options: Options, scratch: Path) -> list[Row]:
         )
         for batch in options.batches:
             row = Row(case, dtype, variant, batch, peak_tflops=options.peak_tflops)
+            if time.perf_counter() > options.deadline:
+                rows.append(replace(row, error="skipped (--budget-s)"))
+                table.add("| " + " | ".join(rows[-1].cells()) + " |")
+                continue
             try:
                 seconds, peak = measure(
                     run,
@@ -422,7 +451,7 @@ def bench_case(case: Case, options: Options, scratch: Path) -> list[Row]:
                 _release(device)
                 row = replace(row, error=str(error) if isinstance(error, NotBatched) else "OOM")
             rows.append(row)
-            print("| " + " | ".join(row.cells()) + " |", flush=True)
+            table.add("| " + " | ".join(row.cells()) + " |")
     del pipe, plain, run
     _release(device, compiled="engine+compile" in options.variants)
     return rows
@@ -541,6 +570,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only count the full-size denoisers' FLOPs on the meta device (no GPU needed)",
     )
+    parser.add_argument(
+        "--budget-s",
+        type=float,
+        default=480.0,
+        help="rows not started by then are skipped (default 480: fits a 10-minute slot)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write the table here")
     args = parser.parse_args(argv)
     unknown = {*args.models.split(","), *args.variants.split(",")} - {*FULL_CASES, *VARIANTS}
@@ -571,12 +606,13 @@ def _quiet() -> None:
     warnings.filterwarnings("ignore", message=".*invalid value encountered in cast.*")
 
 
-def run_benchmark(args: argparse.Namespace) -> list[str]:
-    """Time every selected model; the table's lines (printed row by row as they finish)."""
+def run_benchmark(args: argparse.Namespace, table: Table) -> None:
+    """Time every selected model, adding each row to ``table`` as it is measured."""
     device = torch.device(args.device or ("cpu" if args.tiny else "cuda"))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no CUDA device here; --tiny runs the CPU smoke test, --flops counts")
     peak, peak_source = device_peak_tflops(device, args.peak_tflops)
+    started = time.perf_counter()
     options = Options(
         device=device,
         tiny=args.tiny,
@@ -586,17 +622,15 @@ def run_benchmark(args: argparse.Namespace) -> list[str]:
         repeats=args.repeats,
         warmup_steps=args.warmup_steps,
         peak_tflops=peak,
+        deadline=started + args.budget_s,
     )
-    lines = header(options, peak_source)
-    print("\n".join(lines), flush=True)
-    started = time.perf_counter()
+    table.add(*header(options, peak_source))
     with tempfile.TemporaryDirectory() as scratch:
         for case in cases(args):
-            for row in bench_case(case, options, Path(scratch)):
-                lines.append("| " + " | ".join(row.cells()) + " |")
-    lines += ["", f"Total wall time {time.perf_counter() - started:.0f} s."]
-    print(f"\n{lines[-1]}")
-    return lines
+            if time.perf_counter() > options.deadline:
+                break  # not even worth building the next model
+            bench_case(case, options, Path(scratch), table)
+    table.add("", f"Total wall time {time.perf_counter() - started:.0f} s.")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -604,14 +638,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     _quiet()
+    table = Table(args.output)
     if args.flops:
         chosen = cases(argparse.Namespace(**{**vars(args), "tiny": False}))
-        lines = flops_table(chosen, peak_tflops=args.peak_tflops or 989.0)
-        print("\n".join(lines))
+        table.add(*flops_table(chosen, peak_tflops=args.peak_tflops or 989.0))
     else:
-        lines = run_benchmark(args)
-    if args.output is not None:
-        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        run_benchmark(args, table)
 
 
 if __name__ == "__main__":
