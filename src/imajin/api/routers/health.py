@@ -24,6 +24,11 @@ class HealthPublic(BaseModel):
     llm: dict[str, Any] | None = None
 
 
+_DEGRADED: dict[int | str, dict[str, Any]] = {
+    503: {"model": HealthPublic, "description": "Degraded: the database or storage is down."}
+}
+
+
 def _health(checked: HealthDep) -> JSONResponse:
     body = HealthPublic(
         status="ok" if checked.healthy else "degraded",
@@ -38,16 +43,20 @@ def _health(checked: HealthDep) -> JSONResponse:
     return JSONResponse(body.model_dump(by_alias=True), status_code=status_code)
 
 
-@router.get("/health", response_model=HealthPublic, summary="Platform health")
+@router.get("/health", response_model=HealthPublic, responses=_DEGRADED, summary="Platform health")
 def health(checked: HealthDep) -> JSONResponse:
     return _health(checked)
 
 
-@router.get("/healthz", response_model=HealthPublic, summary="Health (gateway path)")
+@router.get(
+    "/healthz", response_model=HealthPublic, responses=_DEGRADED, summary="Health (gateway path)"
+)
 def healthz(checked: HealthDep) -> JSONResponse:
     return _health(checked)
 
 
-@router.get("/api/health", response_model=HealthPublic, summary="Health (studio path)")
+@router.get(
+    "/api/health", response_model=HealthPublic, responses=_DEGRADED, summary="Health (studio path)"
+)
 def api_health(checked: HealthDep) -> JSONResponse:
     return _health(checked)

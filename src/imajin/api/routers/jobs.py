@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import GenerateAccess, ReadAccess
 from imajin.api.deps import EventsDep, JobsDep, Offset
+from imajin.api.openapi import error_responses
 from imajin.events.models import Event, JobEvent
 from imajin.events.sse import stream_events
 from imajin.jobs.models import Job, JobError, JobProgress, JobStatus
@@ -73,7 +74,9 @@ def list_jobs(
     return Page(items=[JobPublic.of(job) for job in found], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
+@router.get(
+    "/{job_id}", response_model=JobPublic, dependencies=[ReadAccess], responses=error_responses(404)
+)
 def get_job(job_id: str, jobs: JobsDep) -> JobPublic:
     return JobPublic.of(jobs.get(job_id))
 
@@ -82,6 +85,7 @@ def get_job(job_id: str, jobs: JobsDep) -> JobPublic:
     "/{job_id}",
     response_model=JobPublic,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 409),  # 409: the job already finished
     summary="Cancel a job (queued: at once; running: between steps)",
 )
 def cancel_job(job_id: str, jobs: JobsDep) -> JobPublic:
@@ -92,6 +96,7 @@ def cancel_job(job_id: str, jobs: JobsDep) -> JobPublic:
     "/{job_id}/events",
     dependencies=[ReadAccess],
     response_class=StreamingResponse,
+    responses=error_responses(404),
     summary="Server-sent events: the job's progress and state, resumable",
 )
 def job_events(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.api.auth import AdminAccess
 from imajin.api.deps import ApiKeysDep
+from imajin.api.openapi import error_responses
 from imajin.config.settings import Scope
 from imajin.store.api_keys import ApiKey
 
@@ -68,10 +69,7 @@ def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
     "/{key_id}",
     response_model=ApiKeyPublic,
     response_model_by_alias=True,
-    responses={
-        404: {"description": "No key has this id."},
-        409: {"description": "Last admin key."},
-    },
+    responses=error_responses(404, 409),  # 409: the last admin key is never revoked
 )
 def revoke_key(key_id: str, keys: ApiKeysDep) -> ApiKeyPublic:
     return ApiKeyPublic.of(keys.revoke(key_id, keep_an_admin=True))
