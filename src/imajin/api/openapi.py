@@ -125,8 +125,8 @@ def _complete(route: Any, operation: dict[str, Any]) -> None:
         codes += [401, 403]
     if route.body_field is not None:
         codes += [400, 413]
-    if route.body_field is not None or operation.get("parameters"):
-        codes.append(422)
+    if route.body_field is not None or operation.get("parameters") or "422" in responses:
+        codes.append(422)  # FastAPI documents its own 422 body; ours is the error envelope
     for code in codes:
         if code == 422 or str(code) not in responses:
             responses[str(code)] = _error_entry(code)
