@@ -28,13 +28,14 @@ from schemathesis.schemas import APIOperation
 
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
-from imajin.config.settings import Settings
+from imajin.config.settings import Scope, Settings
 from imajin.store.migrate import upgrade
-from imajin.wiring import build_platform
+from imajin.wiring import Platform, build_platform
 
 FuzzCase = Case[APIOperation[Any, Any, Any, Any]]
 
 EXAMPLES_PER_OPERATION = 10
+ADMIN_EXAMPLES_PER_OPERATION = 4
 STREAM_S = 0.3
 
 ENVIRON = {
@@ -152,6 +153,15 @@ def fuzz_app(
         yield app
 
 
+@pytest.fixture(scope="module")
+def admin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, str]]:
+    """An app with auth on (one admin key), and that key."""
+    with _serving(tmp_path_factory.mktemp("fuzz-admin") / "data") as app:
+        platform: Platform = app.state.platform
+        _record, secret = platform.api_keys.create(scopes=[Scope.ADMIN], name="fuzz")
+        yield app, secret
+
+
 @schema.parametrize()
 @settings(
     deadline=None,
@@ -169,3 +179,27 @@ def test_every_operation_keeps_its_contract(case: FuzzCase, fuzz_app: FastAPI) -
         excluded_checks=[positive_data_acceptance],
         additional_checks=[schema_valid_requests_accepted],
     )
+
+
+@schema.parametrize()
+@settings(
+    max_examples=ADMIN_EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_keeps_its_contract_with_auth_on(
+    case: FuzzCase, admin_app: tuple[FastAPI, str]
+) -> None:
+    """The same checks with an admin key: auth on, every scope granted."""
+    app, secret = admin_app
+    streaming = case.operation.path.endswith("/events")
+    response = case.call_and_validate(
+        app=app,
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=STREAM_S if streaming else None,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[schema_valid_requests_accepted],
+    )
+    assert response.status_code not in (401, 403), "the admin key was not accepted"
