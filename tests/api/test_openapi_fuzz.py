@@ -61,11 +61,13 @@ ENVIRON = {
 
 
 # Fields whose accepted values the server knows only at run time, so no schema can list
-# them: installed model ids and the deployer's assistant instances (an inline instance
-# also has cross-field rules: goal names unique, `reasoning` reserved). A schema-valid
-# value the server refuses there is a 422 naming the field; any other 422 on a
-# schema-valid request means the schema promises more than the server accepts.
-RUN_TIME_FIELDS = ("model", "generation.model", "instanceConfig", "instance")
+# them: installed model ids, the deployer's assistant instances (an inline instance also
+# has cross-field rules: goal names unique, `reasoning` reserved), and the gateway's
+# configured limits (gateway.max_history_turns and max_message_chars, below the
+# schema's hard caps). A schema-valid value the server refuses there is a 422 naming
+# the field; any other 422 on a schema-valid request means the schema promises more
+# than the server accepts.
+RUN_TIME_FIELDS = ("model", "generation.model", "instanceConfig", "instance", "history", "message")
 
 
 @schemathesis.check
