@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, routing
 from fastapi.routing import APIRoute
 
 from imajin.api.app import create_app
@@ -156,15 +156,20 @@ def test_configured_key_hash_authenticates(settings: Settings) -> None:
 
 def test_every_route_but_health_and_docs_requires_a_scope(app: FastAPI) -> None:
     unguarded = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or route.path in OPEN_ROUTES:
+    checked = 0
+    # app.routes holds included routers, not their routes: walk each route with its
+    # router's prefix and dependencies (a plain isinstance loop checked nothing).
+    for route in routing.iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or route.path in OPEN_ROUTES:
             continue
+        checked += 1
         scopes = [
             getattr(dependant.call, "required_scope", None)
             for dependant in route.dependant.dependencies
         ]
         if not any(scopes):
             unguarded.append(route.path)
+    assert checked > 30
     assert unguarded == []
 
 

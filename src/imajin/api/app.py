@@ -12,6 +12,7 @@ from imajin import __version__
 from imajin.api.errors import register_error_handlers
 from imajin.api.metrics import HttpMetrics
 from imajin.api.middleware import RequestContextMiddleware
+from imajin.api.openapi import install_openapi
 from imajin.api.routers import (
     assistant,
     events,
@@ -81,6 +82,7 @@ def create_app(platform: Platform) -> FastAPI:
         web.router,
     ):
         app.include_router(router)
+    install_openapi(app)
 
     if settings.server.cors_origins:
         app.add_middleware(

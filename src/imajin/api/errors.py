@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from imajin.errors import (
     Conflict,
@@ -107,13 +108,33 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, body)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path.
+
+    Starlette's 405 names the methods of the first route whose path matched; a path
+    served by several routes (GET and DELETE ``/api/jobs/{id}``) needs them all.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, StarletteHTTPException):
         raise exc
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error_response(
-        exc.status_code, {"code": code, "message": str(exc.detail)}, dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(exc.status_code, {"code": code, "message": str(exc.detail)}, headers)
 
 
 def register_error_handlers(app: FastAPI) -> None:

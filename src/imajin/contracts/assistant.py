@@ -117,6 +117,8 @@ class InstanceConfig(CamelModel):
         min_length=1,
         max_length=50,
         description="Factor name to weight, 0 (ignore) to 1 (decisive).",
+        # The names `_named_factors` accepts, said in the schema.
+        json_schema_extra={"propertyNames": {"pattern": r"\S", "maxLength": 100}},
     )
     extraction_goals: list[GoalRequest] = Field(
         min_length=1, max_length=60, description="Goals to extract: names or objects."

@@ -49,11 +49,23 @@ SchedulerName = Literal[
 class LoraRequest(BaseModel):
     """One LoRA to apply: a ``.safetensors`` path or an id in the LoRA folders, and a weight."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        # Exactly one of the two, as `_path_or_id` checks, said in the schema.
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["path"], "properties": {"path": {"type": "string"}}},
+                {"required": ["id"], "properties": {"id": {"type": "string"}}},
+            ]
+        },
+    )
 
     path: str | None = Field(default=None, description="Path of a .safetensors LoRA file.")
     id: str | None = Field(
-        default=None, description="Name of a LoRA in <data_dir>/models/loras (file stem)."
+        default=None,
+        description="Name of a LoRA in <data_dir>/models/loras (file stem).",
+        # What `_id_is_a_name` checks, said in the schema.
+        json_schema_extra={"pattern": r"^(?!.*\.\.)\w[\w.-]*$"},
     )
     weight: float = Field(
         default=1.0,
@@ -96,7 +108,12 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prompt: str = Field(max_length=MAX_PROMPT, description="What to draw.")
+    prompt: str = Field(
+        max_length=MAX_PROMPT,
+        # The schema says what the blank check below enforces (and keeps its message).
+        json_schema_extra={"pattern": r"\S"},
+        description="What to draw.",
+    )
     negative_prompt: str | None = Field(
         default=None,
         max_length=MAX_PROMPT,
@@ -107,11 +124,20 @@ class GenerationRequest(BaseModel):
         min_length=1,
         description="A style (photorealistic, anime), a model id, or a local model path.",
     )
+    # multipleOf: the schema says what the size check says (and keeps its message).
     width: int | None = Field(
-        default=None, ge=64, le=MAX_SIDE, description="Pixels; multiple of 8."
+        default=None,
+        ge=64,
+        le=MAX_SIDE,
+        description="Pixels; multiple of 8.",
+        json_schema_extra={"multipleOf": 8},
     )
     height: int | None = Field(
-        default=None, ge=64, le=MAX_SIDE, description="Pixels; multiple of 8."
+        default=None,
+        ge=64,
+        le=MAX_SIDE,
+        description="Pixels; multiple of 8.",
+        json_schema_extra={"multipleOf": 8},
     )
     steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps.")
     guidance: float | None = Field(default=None, ge=1.0, le=20.0, description="CFG scale.")

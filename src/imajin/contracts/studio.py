@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from imajin.contracts.generation import MAX_SEED, GenerationRequest
+from imajin.contracts.generation import MAX_SEED, GenerationRequest, SchedulerName
 from imajin.contracts.jobs import JobStatus
 
 __all__ = [
@@ -166,12 +166,24 @@ class StudioConfigPublic(BaseModel):
     webp_quality: int
 
 
+def _not_null(schema: dict[str, Any]) -> None:
+    """Drop ``null`` from an optional field's schema: the field may be left out, not null."""
+    options = schema.pop("anyOf", None) or []
+    kept = [option for option in options if option.get("type") != "null"]
+    if len(kept) == 1:
+        schema.update(kept[0])
+    elif kept:
+        schema["anyOf"] = kept
+
+
 class StudioConfigUpdate(Strict):
     """``PUT /api/config``: any subset of the fields; the result is checked as a whole."""
 
-    model: str | None = Field(None, min_length=1, max_length=500)
+    # None here only means "left out": these three have no null setting (steps, guidance
+    # and scheduler do: the model's default), so the schema does not offer null for them.
+    model: str | None = Field(None, min_length=1, max_length=500, json_schema_extra=_not_null)
     steps: int | None = Field(None, ge=1, le=100)
     guidance: float | None = Field(None, ge=1.0, le=20.0)
-    scheduler: str | None = Field(None, max_length=64)
-    image_format: ImageFormat | None = None
-    webp_quality: int | None = Field(None, ge=1, le=100)
+    scheduler: SchedulerName | None = None
+    image_format: ImageFormat | None = Field(None, json_schema_extra=_not_null)
+    webp_quality: int | None = Field(None, ge=1, le=100, json_schema_extra=_not_null)

@@ -85,7 +85,15 @@ class VariationCreate(Camel):
     )
     category: str = Field("general", min_length=1, max_length=100)
     generation: GenerationInput
-    families: list[str] = Field(default_factory=lambda: list(FAMILY_NAMES), min_length=1)
+    families: list[str] = Field(
+        default_factory=lambda: list(FAMILY_NAMES),
+        min_length=1,
+        # What the validator below checks, said in the schema for clients and the fuzz.
+        json_schema_extra={
+            "items": {"type": "string", "enum": list(FAMILY_NAMES)},
+            "uniqueItems": True,
+        },
+    )
 
     @field_validator("name")
     @classmethod

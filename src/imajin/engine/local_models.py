@@ -14,6 +14,7 @@ from typing import Any
 from safetensors import safe_open
 
 from imajin.engine.families import FAMILIES, PIPELINE_CLASS_FAMILIES, FamilyId
+from imajin.engine.sources import path_exists
 from imajin.engine.spec import ModelSpec
 from imajin.errors import InvalidInput, NotFound
 
@@ -118,7 +119,7 @@ def describe_local_model(path: Path) -> ModelSpec:
         InvalidInput: It exists but is not a model imajin can run.
     """
     path = path.expanduser().resolve()
-    if not path.exists():
+    if not path_exists(path):
         raise NotFound(f"no model at {path}; check the path", field="model")
     card: dict[str, Any] = {}
     if path.is_dir():

@@ -22,7 +22,7 @@ from imajin.config.layout import DataLayout
 from imajin.engine.confined import shown
 from imajin.engine.local_models import describe_local_model
 from imajin.engine.settings import EngineSettings, StyleDefaults
-from imajin.engine.sources import is_explicit_path, looks_like_path, parse_source
+from imajin.engine.sources import is_explicit_path, looks_like_path, parse_source, path_exists
 from imajin.engine.spec import STYLES, ModelSpec, Style
 from imajin.errors import ConfigError, NotFound
 
@@ -173,7 +173,7 @@ class ModelRegistry:
             return self.default_for(model)
         if model in self._specs:
             return self._specs[model]
-        if allow_paths and (looks_like_path(model) or Path(model).expanduser().exists()):
+        if allow_paths and (looks_like_path(model) or path_exists(Path(model))):
             return describe_local_model(Path(model))
         return self.get(model, allow_paths=allow_paths)
 

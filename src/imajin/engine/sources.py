@@ -41,6 +41,18 @@ def is_explicit_path(text: str) -> bool:
     return text.startswith(_PATH_PREFIXES) or "\\" in text
 
 
+def path_exists(path: Path) -> bool:
+    """``path.exists()``, false for a name the OS refuses to look up (too long, NUL) or a
+    ``~user`` whose home is unknown.
+
+    ``Path.exists`` and ``expanduser`` raise for those; a ``model`` must not become a 500.
+    """
+    try:
+        return path.expanduser().exists()
+    except (OSError, ValueError, RuntimeError):
+        return False
+
+
 def looks_like_path(text: str) -> bool:
     """True when a request's ``model`` is meant as a path: explicit, or a weights file name."""
     return is_explicit_path(text) or text.endswith(WEIGHT_SUFFIXES)

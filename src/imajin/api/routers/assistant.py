@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from imajin.api.auth import GenerateAccess, ReadAccess
 from imajin.api.deps import AssistantDep
+from imajin.api.openapi import error_responses
 from imajin.contracts.assistant import (
     AnalyzeContextRequest,
     GeneratePromptsRequest,
@@ -36,6 +37,7 @@ def list_pipelines(assistant: AssistantDep) -> PipelineList:
     "/pipelines/{pipeline_id}",
     response_model=PipelineSpec,
     dependencies=[ReadAccess],
+    responses=error_responses(404),
     summary="One prompt pipeline: inputs, permutation data, templates, output",
 )
 def get_pipeline(pipeline_id: str, assistant: AssistantDep) -> PipelineSpec:
@@ -46,6 +48,7 @@ def get_pipeline(pipeline_id: str, assistant: AssistantDep) -> PipelineSpec:
     "/generate-prompts",
     response_model=GeneratePromptsResponse,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 502, 503),  # 404: pipeline; 502/503: the LLM
     summary="Run a pipeline: permutations expanded by the LLM into checked prompts",
 )
 async def generate_prompts(
@@ -58,6 +61,7 @@ async def generate_prompts(
     "/analyze-context",
     response_model=GenerationConfig,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 502, 503),  # 404: instance; 502/503: the LLM
     summary="Reason about a page's context: style, maturity, goals, prompt, and the chain",
 )
 async def analyze_context(body: AnalyzeContextRequest, assistant: AssistantDep) -> GenerationConfig:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from imajin.api.auth import GenerateAccess
 from imajin.api.errors import error_response
+from imajin.api.openapi import error_responses
 from imajin.contracts.gateway import (
     Accepted,
     CaptionRequest,
@@ -41,8 +42,12 @@ def get_gateway(request: Request) -> GatewayService:
 
 GatewayDep = Annotated[GatewayService, Depends(get_gateway)]
 
+# Every step may fail upstream (502/503: the LLM or the job) or time out (504).
+_STEP = error_responses(429, 502, 503, 504)
 _ACCEPTED: dict[int | str, dict[str, Any]] = {
-    202: {"model": Accepted, "description": "Still running: poll the job."}
+    202: {"model": Accepted, "description": "Still running: poll the job."},
+    **error_responses(404),  # the model
+    **_STEP,
 }
 
 
@@ -73,12 +78,12 @@ def chat_scenes(body: ChatImageRequest, gateway: GatewayDep) -> object:
     return _answer(lambda: gateway.chat_image("scenes", body))
 
 
-@router.post("/chat/{kind}/expand", response_model=ExpandResponse)
+@router.post("/chat/{kind}/expand", response_model=ExpandResponse, responses=_STEP)
 def chat_expand(kind: ChatKind, body: ExpandRequest, gateway: GatewayDep) -> object:
     return _answer(lambda: gateway.expand(kind, body))
 
 
-@router.post("/chat/1to1/caption", response_model=CaptionResponse)
+@router.post("/chat/1to1/caption", response_model=CaptionResponse, responses=_STEP)
 def chat_caption(body: CaptionRequest, gateway: GatewayDep) -> object:
     return _answer(lambda: gateway.caption(body))
 

@@ -7,6 +7,8 @@ run on a background thread, see :mod:`imajin.health`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -15,6 +17,11 @@ from imajin.api.deps import HealthDep
 from imajin.contracts.common import HealthPublic
 
 router = APIRouter(tags=["health"])
+
+
+_DEGRADED: dict[int | str, dict[str, Any]] = {
+    503: {"model": HealthPublic, "description": "Degraded: the database or storage is down."}
+}
 
 
 def _health(checked: HealthDep) -> JSONResponse:
@@ -31,16 +38,20 @@ def _health(checked: HealthDep) -> JSONResponse:
     return JSONResponse(body.model_dump(by_alias=True), status_code=status_code)
 
 
-@router.get("/health", response_model=HealthPublic, summary="Platform health")
+@router.get("/health", response_model=HealthPublic, responses=_DEGRADED, summary="Platform health")
 async def health(checked: HealthDep) -> JSONResponse:
     return _health(checked)
 
 
-@router.get("/healthz", response_model=HealthPublic, summary="Health (gateway path)")
+@router.get(
+    "/healthz", response_model=HealthPublic, responses=_DEGRADED, summary="Health (gateway path)"
+)
 async def healthz(checked: HealthDep) -> JSONResponse:
     return _health(checked)
 
 
-@router.get("/api/health", response_model=HealthPublic, summary="Health (studio path)")
+@router.get(
+    "/api/health", response_model=HealthPublic, responses=_DEGRADED, summary="Health (studio path)"
+)
 async def api_health(checked: HealthDep) -> JSONResponse:
     return _health(checked)

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from imajin.api.auth import GenerateAccess, ReadAccess
 from imajin.api.deps import EventsDep, JobsDep, Offset, SignDep
+from imajin.api.openapi import error_responses
 from imajin.contracts.common import Page
 from imajin.contracts.jobs import JobPublic, JobStatus
 from imajin.events.models import Event, JobEvent
@@ -41,7 +42,9 @@ def list_jobs(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{job_id}", response_model=JobPublic, dependencies=[ReadAccess])
+@router.get(
+    "/{job_id}", response_model=JobPublic, dependencies=[ReadAccess], responses=error_responses(404)
+)
 def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
     return public_job(jobs.get(job_id), sign=sign)
 
@@ -50,6 +53,7 @@ def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
     "/{job_id}",
     response_model=JobPublic,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 409),  # 409: the job already finished
     summary="Cancel a job (queued: at once; running: between steps)",
 )
 def cancel_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
@@ -60,6 +64,7 @@ def cancel_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
     "/{job_id}/events",
     dependencies=[ReadAccess],
     response_class=StreamingResponse,
+    responses=error_responses(404),
     summary="Server-sent events: the job's progress and state, resumable",
 )
 def job_events(

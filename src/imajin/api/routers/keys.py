@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from imajin.api.auth import AdminAccess
 from imajin.api.deps import ApiKeysDep
+from imajin.api.openapi import error_responses
 from imajin.contracts.keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from imajin.store.api_keys import public_key
 
@@ -32,10 +33,7 @@ def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
     "/{key_id}",
     response_model=ApiKeyPublic,
     response_model_by_alias=True,
-    responses={
-        404: {"description": "No key has this id."},
-        409: {"description": "Last admin key."},
-    },
+    responses=error_responses(404, 409),  # 409: the last admin key is never revoked
 )
 def revoke_key(key_id: str, keys: ApiKeysDep) -> ApiKeyPublic:
     return public_key(keys.revoke(key_id, keep_an_admin=True))

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import FileResponse
 
 from imajin.api.auth import AdminAccess, GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import Offset, StudioDep
+from imajin.api.openapi import error_responses
 from imajin.contracts.studio import (
     BatchCreate,
     BatchCreated,
@@ -26,6 +27,7 @@ from imajin.contracts.studio import (
     StudioConfigUpdate,
     Theme,
 )
+from imajin.storage.paths import MAX_DEPTH, MAX_SEGMENT
 
 router = APIRouter(prefix="/api", tags=["studio"])
 
@@ -35,7 +37,12 @@ def list_sets(studio: StudioDep) -> list[SetSummary]:
     return studio.set_summaries()
 
 
-@router.get("/sets/{name}/info", response_model=SetInfo, dependencies=[ReadAccess])
+@router.get(
+    "/sets/{name}/info",
+    response_model=SetInfo,
+    dependencies=[ReadAccess],
+    responses=error_responses(404),
+)
 def set_info(
     name: str,
     studio: StudioDep,
@@ -51,6 +58,7 @@ def set_info(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BatchCreated,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 429),  # 404: set or model
     summary="Render every row of a set with a theme (all rows queued or none)",
 )
 def create_batch(body: BatchCreate, studio: StudioDep) -> BatchCreated:
@@ -62,6 +70,7 @@ def create_batch(body: BatchCreate, studio: StudioDep) -> BatchCreated:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=GenerateAccepted,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 429),  # 404: model or LoRA
     summary="Generate images from one prompt (queued; output in outputs/single_<timestamp>)",
 )
 def generate(body: GenerateRequest, studio: StudioDep) -> GenerateAccepted:
@@ -78,18 +87,31 @@ def list_batches(
     return studio.batch_page(limit=limit, offset=offset)
 
 
-@router.get("/batches/{batch_id}", response_model=BatchDetail, dependencies=[ReadAccess])
+@router.get(
+    "/batches/{batch_id}",
+    response_model=BatchDetail,
+    dependencies=[ReadAccess],
+    responses=error_responses(404),
+)
 def get_batch(batch_id: str, studio: StudioDep) -> BatchDetail:
     return studio.batch_detail(batch_id)
+
+
+# What storage.paths.confined accepts, said in the schema (it still checks every rule).
+_SEGMENT = rf"[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_SEGMENT - 1}}}"
+_OUTPUT_PATH = rf"^{_SEGMENT}(/{_SEGMENT}){{0,{MAX_DEPTH - 1}}}$"
 
 
 @router.get(
     "/outputs/{path:path}",
     response_class=FileResponse,
     dependencies=[SignedReadAccess],
+    responses=error_responses(400, 404),  # 400: a path outside the outputs root
     summary="A studio output file (image or sidecar), confined to the outputs root",
 )
-def serve_output(path: str, studio: StudioDep) -> FileResponse:
+def serve_output(
+    path: Annotated[str, Path(json_schema_extra={"pattern": _OUTPUT_PATH})], studio: StudioDep
+) -> FileResponse:
     found = studio.output_file(path)  # raises UnsafePath (400) for escapes
     return FileResponse(found.path, media_type=found.media_type)
 

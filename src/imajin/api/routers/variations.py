@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
 from imajin.api.auth import GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import EngineDep, Offset, VariationsDep
+from imajin.api.openapi import error_responses
 from imajin.contracts.variations import (
     MlHealth,
     ModelPublic,
@@ -30,6 +31,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
     status_code=status.HTTP_202_ACCEPTED,
     response_model=VariationPublic,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 409, 429),  # 404: model or LoRA; 409: name taken
     summary="Generate a variation (queued)",
 )
 def create_variation(body: VariationCreate, variations: VariationsDep) -> VariationPublic:
@@ -46,12 +48,22 @@ def list_variations(
     return variations.page(category=category, limit=limit, offset=offset)
 
 
-@router.get("/variations/name/{name}", response_model=VariationPublic, dependencies=[ReadAccess])
+@router.get(
+    "/variations/name/{name}",
+    response_model=VariationPublic,
+    dependencies=[ReadAccess],
+    responses=error_responses(404),
+)
 def get_variation_by_name(name: str, variations: VariationsDep) -> VariationPublic:
     return variations.public(variations.by_name(name))
 
 
-@router.get("/variations/{variation_id}", response_model=VariationPublic, dependencies=[ReadAccess])
+@router.get(
+    "/variations/{variation_id}",
+    response_model=VariationPublic,
+    dependencies=[ReadAccess],
+    responses=error_responses(404),
+)
 def get_variation(variation_id: str, variations: VariationsDep) -> VariationPublic:
     return variations.public(variations.get(variation_id))
 
@@ -61,6 +73,7 @@ def get_variation(variation_id: str, variations: VariationsDep) -> VariationPubl
     status_code=status.HTTP_202_ACCEPTED,
     response_model=VariationPublic,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 409, 429),  # 409: still queued or generating
 )
 def regenerate_variation(
     variation_id: str, variations: VariationsDep, body: RegenerateRequest | None = None
@@ -73,6 +86,7 @@ def regenerate_variation(
     "/variations/{variation_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[GenerateAccess],
+    responses=error_responses(404, 409),  # 409: still queued or generating
 )
 def delete_variation(variation_id: str, variations: VariationsDep) -> Response:
     variations.delete(variation_id)
@@ -93,23 +107,32 @@ def ml_health(engine: EngineDep) -> MlHealth:
     return MlHealth(status="ok" if models else "degraded", models=models)
 
 
+_DERIVATIVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/webp": {}}, "description": "The WebP image."},
+    304: {"description": "Not modified: the `If-None-Match` ETag is current."},
+    **error_responses(404),
+}
+
+
 # Declared last: its two free segments would otherwise swallow the routes above.
 @router.get(
     "/{variation_name}/{derivative_name}",
     dependencies=[SignedReadAccess],
     response_class=FileResponse,
+    responses=_DERIVATIVE_RESPONSES,
     summary="A derivative as WebP (ETag, CDN cache headers)",
 )
 @router.head(
     "/{variation_name}/{derivative_name}",
     dependencies=[SignedReadAccess],
     response_class=FileResponse,
+    responses=_DERIVATIVE_RESPONSES,
     summary="A derivative's headers only (same as GET)",
     operation_id="head_derivative",
 )
 def serve_derivative(
-    variation_name: str,
-    derivative_name: str,
+    variation_name: Annotated[str, Path(json_schema_extra={"pattern": _NAME.pattern})],
+    derivative_name: Annotated[str, Path(json_schema_extra={"pattern": _NAME.pattern})],
     request: Request,
     variations: VariationsDep,
     v: Annotated[str | None, Query(description="Content version from publicUrl.")] = None,
