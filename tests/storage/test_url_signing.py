@@ -83,3 +83,8 @@ def test_only_api_urls_in_a_result_are_signed() -> None:
         "homepageUrl": "https://example.com/",
         "note": "/api/outputs/a.png",
     }
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_an_error(tmp_path: Path) -> None:
+    signer = UrlSigner(tmp_path / "key", active=lambda: True)
+    assert not signer.verify("/api/images/a/b", [("v", "1"), ("sig", "é" * 22)])
