@@ -1,6 +1,6 @@
-"""Derivatives of all nine families: imajin's pyvips path against an equivalent Pillow one.
+"""Derivatives of all nine families: imajin's shared pool, per-family pools, the WebP floor, Pillow.
 
-Run: ``.venv/bin/python -m benchmarks.imaging.bench_derivatives [--repeats 5]``
+Run: ``.venv/bin/python -m benchmarks.imaging.bench_derivatives [--repeats 5] [--only NAME ...]``
 
 1. Nine synthetic, photograph-like masters (smooth multi-scale noise, a soft
    centred subject, fine grain) are written as WebP at their exact master
@@ -12,7 +12,15 @@ Run: ``.venv/bin/python -m benchmarks.imaging.bench_derivatives [--repeats 5]``
    Wall and CPU time are both given: on a shared machine CPU time is the
    steadier figure, and CPU / wall shows how much the threads overlapped.
 
-Both paths cut the same crops (``imajin.imaging.plan_crop``), resize with
+``shared-pool`` is what a variation runs: every family submitted at once to one
+:class:`~imajin.imaging.render.DerivativePool` on all cores. ``per-family-pools``
+renders one family after another, each on a pool of its own (its largest encode
+leaves the other cores idle at the end of each family). ``encode-floor`` only
+WebP-encodes every distinct derivative's final-size pixels (decoded, cut and
+resized beforehand, not timed) on all cores, largest first: no schedule of this
+work can beat it by much. Both imajin paths must give the floor's bytes exactly.
+
+All paths cut the same crops (``imajin.imaging.plan_crop``), resize with
 Lanczos-3 (libvips adds a box pre-shrink for large reductions, as Pillow's
 ``reducing_gap`` would) and encode WebP with the same quality and effort
 (libwebp ``method``) and no metadata. Both encode each distinct size once
@@ -23,6 +31,7 @@ the library's share of the difference from the threads' share.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -42,17 +51,28 @@ import PIL
 import pyvips
 from PIL import Image
 
-from imajin.imaging import FAMILIES, FamilySpec, Size, plan_crop, render_derivatives
+from imajin.imaging import (
+    FAMILIES,
+    DerivativePool,
+    FamilySpec,
+    Size,
+    plan_crop,
+    render_derivatives,
+)
 from imajin.imaging.render import resolve_threads
 
 # name -> (library, threads); threads 0 means one per CPU core.
 IMPLEMENTATIONS: dict[str, tuple[str, int]] = {
-    "imajin-pyvips": ("pyvips", 0),
+    "shared-pool": ("shared", 0),
+    "per-family-pools": ("pyvips", 0),
+    "encode-floor": ("floor", 0),
     "pyvips-1-thread": ("pyvips", 1),
     "pillow": ("pillow", 1),
     "pillow-threads": ("pillow", 0),
 }
-Outputs = list[tuple[str, int, int, int]]  # derivative, width, height, bytes
+# derivative, width, height, bytes, sha256 prefix of the encoded file
+Outputs = list[tuple[str, int, int, int, str]]
+Run = Callable[[], Outputs]
 
 
 # 1. Synthetic masters -------------------------------------------------------
@@ -86,46 +106,106 @@ def write_masters(directory: Path, *, quality: int) -> None:
 # 2. The two implementations ---------------------------------------------------
 
 
-def run_pyvips(masters: Path, *, quality: int, effort: int, threads: int) -> Outputs:
-    outputs: Outputs = []
-    for spec in FAMILIES:
-        rendered = render_derivatives(
-            masters / f"{spec.name}.webp",
-            spec.name,
-            quality=quality,
-            effort=effort,
-            threads=threads,
-        )
-        outputs += [(r.name, r.size.width, r.size.height, len(r.data)) for r in rendered]
-    return outputs
+def _row(name: str, size: Size, data: bytes) -> tuple[str, int, int, int, str]:
+    return (name, size.width, size.height, len(data), hashlib.sha256(data).hexdigest()[:16])
 
 
-def run_pillow(masters: Path, *, quality: int, effort: int, threads: int) -> Outputs:
-    outputs: Outputs = []
-    for spec in FAMILIES:
-        with Image.open(masters / f"{spec.name}.webp") as opened:
-            master = opened.convert("RGB")  # decodes once
+def pyvips_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
+    def run() -> Outputs:
+        outputs: Outputs = []
+        for spec in FAMILIES:
+            rendered = render_derivatives(
+                masters / f"{spec.name}.webp",
+                spec.name,
+                quality=quality,
+                effort=effort,
+                threads=threads,
+            )
+            outputs += [_row(r.name, r.size, r.data) for r in rendered]
+        return outputs
 
-        def render(size: Size, spec: FamilySpec = spec, master: Image.Image = master) -> int:
-            box = plan_crop(spec.master, size)
-            region = master.crop((box.left, box.top, box.right, box.bottom))
-            if region.size != (size.width, size.height):
-                region = region.resize((size.width, size.height), Image.Resampling.LANCZOS)
-            buffer = io.BytesIO()
-            region.save(buffer, "WEBP", quality=quality, method=effort)
-            return len(buffer.getvalue())
+    return run
 
-        # Like imajin: one encode per distinct size (story = tall), largest first.
-        sizes = sorted({d.size for d in spec.derivatives}, key=lambda size: -size.area)
-        if threads > 1:
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                encoded = dict(zip(sizes, pool.map(render, sizes), strict=True))
-        else:
-            encoded = {size: render(size) for size in sizes}
-        outputs += [
-            (d.name, d.size.width, d.size.height, encoded[d.size]) for d in spec.derivatives
+
+def shared_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
+    pool = DerivativePool(threads=threads)  # made once, as a worker process makes it
+
+    def run() -> Outputs:
+        futures = [
+            pool.submit_derivatives(
+                masters / f"{spec.name}.webp", spec.name, quality=quality, effort=effort
+            )
+            for spec in FAMILIES
         ]
-    return outputs
+        return [_row(r.name, r.size, r.data) for future in futures for r in future.result()]
+
+    return run
+
+
+def floor_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
+    # Not timed: decode, cut and resize every distinct derivative into memory.
+    ready: dict[tuple[str, Size], pyvips.Image] = {}
+    for spec in FAMILIES:
+        master = pyvips.Image.new_from_file(str(masters / f"{spec.name}.webp")).copy_memory()
+        for size in {d.size for d in spec.derivatives}:
+            box = plan_crop(spec.master, size)
+            region = master.crop(box.left, box.top, box.width, box.height)
+            if (region.width, region.height) != (size.width, size.height):
+                region = region.thumbnail_image(size.width, height=size.height, size="force")
+            ready[spec.name, size] = region.copy_memory()
+    jobs = sorted(ready, key=lambda key: -key[1].area)
+
+    def encode(key: tuple[str, Size]) -> bytes:
+        data: bytes = ready[key].webpsave_buffer(Q=quality, effort=effort, keep=0)
+        return data
+
+    def run() -> Outputs:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            encoded = dict(zip(jobs, pool.map(encode, jobs), strict=True))
+        return [
+            _row(d.name, d.size, encoded[spec.name, d.size])
+            for spec in FAMILIES
+            for d in spec.derivatives
+        ]
+
+    return run
+
+
+def pillow_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
+    def run() -> Outputs:
+        outputs: Outputs = []
+        for spec in FAMILIES:
+            with Image.open(masters / f"{spec.name}.webp") as opened:
+                master = opened.convert("RGB")  # decodes once
+
+            def render(size: Size, spec: FamilySpec = spec, master: Image.Image = master) -> bytes:
+                box = plan_crop(spec.master, size)
+                region = master.crop((box.left, box.top, box.right, box.bottom))
+                if region.size != (size.width, size.height):
+                    region = region.resize((size.width, size.height), Image.Resampling.LANCZOS)
+                buffer = io.BytesIO()
+                region.save(buffer, "WEBP", quality=quality, method=effort)
+                return buffer.getvalue()
+
+            # Like imajin: one encode per distinct size (story = tall), largest first.
+            sizes = sorted({d.size for d in spec.derivatives}, key=lambda size: -size.area)
+            if threads > 1:
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    encoded = dict(zip(sizes, pool.map(render, sizes), strict=True))
+            else:
+                encoded = {size: render(size) for size in sizes}
+            outputs += [_row(d.name, d.size, encoded[d.size]) for d in spec.derivatives]
+        return outputs
+
+    return run
+
+
+RUNNERS: dict[str, Callable[..., Run]] = {
+    "pyvips": pyvips_runner,
+    "shared": shared_runner,
+    "floor": floor_runner,
+    "pillow": pillow_runner,
+}
 
 
 def peak_rss_mib() -> float:
@@ -146,15 +226,17 @@ def worker(args: argparse.Namespace) -> None:
     """Run one implementation ``repeats + 1`` times and print its figures as JSON."""
     library, threads = IMPLEMENTATIONS[args.worker]
     threads = resolve_threads(threads)
-    run: Callable[..., Outputs] = run_pyvips if library == "pyvips" else run_pillow
     # Repeats must do the work again, not hit libvips' operation cache.
     pyvips.cache_set_max(0)
     baseline = peak_rss_mib()
+    run = RUNNERS[library](
+        Path(args.masters), quality=args.quality, effort=args.effort, threads=threads
+    )
     walls, cpus = [], []
     outputs: Outputs = []
     for _ in range(args.repeats + 1):
         wall, cpu = time.perf_counter(), time.process_time()
-        outputs = run(Path(args.masters), quality=args.quality, effort=args.effort, threads=threads)
+        outputs = run()
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
     figures = {
@@ -197,12 +279,17 @@ def compare(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="imajin-bench-") as tmp:
         masters = Path(tmp)
         write_masters(masters, quality=args.master_quality)
-        results = {name: measure(name, masters, args) for name in IMPLEMENTATIONS}
+        results = {name: measure(name, masters, args) for name in args.only}
 
-    sizes = [row[:3] for row in results["imajin-pyvips"].outputs]
+    first = next(iter(results.values()))
+    sizes = [row[:3] for row in first.outputs]
     for name, figures in results.items():
         if [row[:3] for row in figures.outputs] != sizes:
             raise SystemExit(f"{name} produced different derivatives")
+    # Same pixels, same encoder settings: every libvips path must give the same bytes.
+    files = {n: [r[4] for r in f.outputs] for n, f in results.items() if "pillow" not in n}
+    if len({tuple(hashes) for hashes in files.values()}) > 1:
+        raise SystemExit(f"the libvips paths' bytes differ: {sorted(files)}")
 
     print(f"{len(sizes)} derivatives from 9 masters; WebP quality {args.quality}, "
           f"effort/method {args.effort}; median of {args.repeats} runs after 1 warm-up; "
@@ -215,27 +302,24 @@ def compare(args: argparse.Namespace) -> None:
         total_kib = sum(row[3] for row in f.outputs) / 1024
         print(f"{name:<18}{f.threads:>8}{f.wall_s:>9.3f}{f.cpu_s:>8.3f}"
               f"{f.peak_rss_mib:>14.0f}{added:>16.0f}{total_kib:>12.0f}")  # fmt: skip
-    pillow = results["pillow"]
-    for name in ("imajin-pyvips", "pyvips-1-thread"):
-        ours = results[name]
-        print(f"{name} vs pillow: {pillow.wall_s / ours.wall_s:.2f}x faster (wall), "
-              f"{pillow.cpu_s / ours.cpu_s:.2f}x less CPU")  # fmt: skip
+    print_ratios(results, identical=sorted(files) if len(files) > 1 else [])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quality", type=int, default=85)
-    parser.add_argument("--effort", type=int, default=4)
-    parser.add_argument("--master-quality", type=int, default=92)
-    parser.add_argument("--worker", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
-    parser.add_argument("--masters", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        worker(args)
-    else:
-        compare(args)
-
-
-if __name__ == "__main__":
-    main()
+def print_ratios(results: dict[str, Figures], *, identical: list[str]) -> None:
+    """The ratios the issue asks for, each against a figure from this same run."""
+    if identical:
+        print(f"bytes: identical across {', '.join(identical)}")
+    floor = results.get("encode-floor")
+    for name in ("shared-pool", "per-family-pools"):
+        if floor is not None and name in results:
+            print(f"{name} / encode-floor: {results[name].wall_s / floor.wall_s:.2f}x wall "
+                  "(target for shared-pool: <= 1.15x)")  # fmt: skip
+    if "shared-pool" in results and "per-family-pools" in results:
+        ratio = results["per-family-pools"].wall_s / results["shared-pool"].wall_s
+        print(f"shared-pool vs per-family-pools: {ratio:.2f}x faster (wall)")
+    pillow = results.get("pillow")
+    for name in ("shared-pool", "pyvips-1-thread"):
+        if pillow is not None and name in results:
+            ours = results[name]
+            print(f"{name} vs pillow: {pillow.wall_s / ours.wall_s:.2f}x faster (wall), "
+                  f"{pillow.cpu_s / ours.cpu_s:.2f}x less CPU")  # fmt: skip

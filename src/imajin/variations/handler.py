@@ -126,8 +126,9 @@ class VariationRenderer:
         )
 
     def _render(self, image: Image.Image, family: str) -> list[RenderedImage]:
-        """A family's master and derivatives, encoded; blocks until they are."""
-        return self._submit(image, family).result()
+        """A family's master and derivatives, encoded on the pool (never by an injected
+        renderer, which may call this); blocks until they are."""
+        return self._pool.submit_family(image, family, settings=self._imaging).result()
 
     def _submit(self, image: Image.Image, family: str) -> Future[list[RenderedImage]]:
         if self._renderer is None or self._callers is None:
