@@ -323,3 +323,29 @@ def print_ratios(results: dict[str, Figures], *, identical: list[str]) -> None:
             ours = results[name]
             print(f"{name} vs pillow: {pillow.wall_s / ours.wall_s:.2f}x faster (wall), "
                   f"{pillow.cpu_s / ours.cpu_s:.2f}x less CPU")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quality", type=int, default=85)
+    parser.add_argument("--effort", type=int, default=4)
+    parser.add_argument("--master-quality", type=int, default=92)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=IMPLEMENTATIONS,
+        default=list(IMPLEMENTATIONS),
+        help="implementations to run (default: all)",
+    )
+    parser.add_argument("--worker", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
+    parser.add_argument("--masters", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+    else:
+        compare(args)
+
+
+if __name__ == "__main__":
+    main()

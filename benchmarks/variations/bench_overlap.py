@@ -39,13 +39,13 @@ from PIL import Image
 
 from imajin.config.loader import load_settings
 from imajin.engine.request import GenerationRequest
-from imajin.imaging import FAMILY_NAMES, DerivativePool, plan_generation
+from imajin.imaging import FAMILY_NAMES, DerivativePool, plan_generation, safe_zone_prompt_hint
 from imajin.jobs.models import JobStatus
 from imajin.store.migrate import upgrade
 from imajin.testing import build_tiny_sdxl
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.handler import VariationRenderer
-from imajin.variations.schemas import GenerationInput, VariationCreate
+from imajin.variations.schemas import GenerationInput, GenerationParams, VariationCreate
 from imajin.wiring import Platform, build_platform
 
 MODEL = "tiny-sdxl"
@@ -80,7 +80,7 @@ def _handler(platform: Platform, pool: DerivativePool, *, overlap: bool) -> Vari
     )
 
 
-def _variation(platform: Platform, name: str, *, steps: int) -> float:
+def _variation(platform: Platform, name: str, *, steps: int) -> tuple[float, GenerationParams]:
     started = time.perf_counter()
     body = VariationCreate(
         name=name,
@@ -92,18 +92,27 @@ def _variation(platform: Platform, name: str, *, steps: int) -> float:
     wall = time.perf_counter() - started
     if job.status != JobStatus.SUCCEEDED or (job.result or {}).get("status") != "complete":
         raise SystemExit(f"{name}: job {job.status}, {job.result}, {job.error}")
-    return wall
+    return wall, GenerationParams.model_validate(created.generation_params)
 
 
-def _bounds(platform: Platform, pool: DerivativePool, *, steps: int) -> tuple[float, float]:
-    """Engine alone, then the pool alone, on the same nine images."""
+def _bounds(
+    platform: Platform, pool: DerivativePool, params: GenerationParams
+) -> tuple[float, float]:
+    """Engine alone, then the pool alone, on the nine images a variation makes."""
     native = platform.models.resolve(MODEL).native
     started = time.perf_counter()
     images: dict[str, Image.Image] = {}
     for name in FAMILY_NAMES:
         size = plan_generation(name, native=native).generate
-        request = GenerationRequest(
-            prompt=PROMPT, model=MODEL, width=size.width, height=size.height, steps=steps, seed=7
+        request = GenerationRequest(  # as the handler asks for it
+            prompt=f"{params.prompt}, {safe_zone_prompt_hint()}"[:2000],
+            negative_prompt=params.negative_prompt,
+            model=params.model,
+            width=size.width,
+            height=size.height,
+            steps=params.inference_steps,
+            guidance=params.guidance_scale,
+            seed=params.seed,
         )
         images[name] = platform.engine.generate(request).images[0].image
     engine_s = time.perf_counter() - started
@@ -135,20 +144,22 @@ def main() -> None:
         try:
             platform.start()
             warm = time.perf_counter()
-            engine_s, pool_s = _bounds(platform, pool, steps=args.steps)  # also the warm-up
-            engine_s, pool_s = _bounds(platform, pool, steps=args.steps)
+            platform.handlers.replace("variation", handlers["overlap"])
+            _, params = _variation(platform, "warm-up", steps=args.steps)
             warm_s = time.perf_counter() - warm
+            engine_s, pool_s = _bounds(platform, pool, params)
             for run in range(args.repeats):
                 for mode, handler in handlers.items():
                     platform.handlers.replace("variation", handler)
-                    walls[mode].append(_variation(platform, f"{mode}-{run}", steps=args.steps))
+                    wall, _ = _variation(platform, f"{mode}-{run}", steps=args.steps)
+                    walls[mode].append(wall)
         finally:
             platform.close()
             pool.close()
     print(
         f"tiny SDXL, 9 families, {args.steps} steps; torch {torch.__version__}, "
         f"{torch.get_num_threads()} torch thread(s), derivative pool of {pool.threads} "
-        f"thread(s), {os.cpu_count()} CPU cores; bounds and warm-up {warm_s:.1f} s"
+        f"thread(s), {os.cpu_count()} CPU cores; load and warm-up variation {warm_s:.1f} s"
     )
     print(f"engine only {engine_s:.2f} s, pool only {pool_s:.2f} s (same images, one pass each)")
     for mode, times in walls.items():
