@@ -13,7 +13,9 @@ Run: ``.venv/bin/python -m benchmarks.imaging.bench_derivatives [--repeats 5] [-
    steadier figure, and CPU / wall shows how much the threads overlapped.
 
 ``shared-pool`` is what a variation runs: every family submitted at once to one
-:class:`~imajin.imaging.render.DerivativePool` on all cores. ``per-family-pools``
+:class:`~imajin.imaging.render.DerivativePool` on all cores (decoding the masters
+included; ``shared-pool-in-memory`` starts from masters decoded beforehand, as a
+variation holds its generated pixels: the pool's scheduling and resizes alone). ``per-family-pools``
 renders one family after another, each on a pool of its own (its largest encode
 leaves the other cores idle at the end of each family). ``encode-floor`` only
 WebP-encodes every distinct derivative's final-size pixels (decoded, cut and
@@ -64,6 +66,7 @@ from imajin.imaging.render import resolve_threads
 # name -> (library, threads); threads 0 means one per CPU core.
 IMPLEMENTATIONS: dict[str, tuple[str, int]] = {
     "shared-pool": ("shared", 0),
+    "shared-pool-in-memory": ("shared-in-memory", 0),
     "per-family-pools": ("pyvips", 0),
     "encode-floor": ("floor", 0),
     "pyvips-1-thread": ("pyvips", 1),
@@ -127,19 +130,29 @@ def pyvips_runner(masters: Path, *, quality: int, effort: int, threads: int) -> 
     return run
 
 
-def shared_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
+def shared_runner(
+    masters: Path, *, quality: int, effort: int, threads: int, in_memory: bool = False
+) -> Run:
     pool = DerivativePool(threads=threads)  # made once, as a worker process makes it
+    # In memory: decoded beforehand (not timed), as a variation holds its generated pixels.
+    sources: dict[str, Path | pyvips.Image] = {
+        spec.name: masters / f"{spec.name}.webp" for spec in FAMILIES
+    }
+    if in_memory:
+        sources = {n: pyvips.Image.new_from_file(str(p)).copy_memory() for n, p in sources.items()}
 
     def run() -> Outputs:
         futures = [
-            pool.submit_derivatives(
-                masters / f"{spec.name}.webp", spec.name, quality=quality, effort=effort
-            )
+            pool.submit_derivatives(sources[spec.name], spec.name, quality=quality, effort=effort)
             for spec in FAMILIES
         ]
         return [_row(r.name, r.size, r.data) for future in futures for r in future.result()]
 
     return run
+
+
+def shared_in_memory_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
+    return shared_runner(masters, quality=quality, effort=effort, threads=threads, in_memory=True)
 
 
 def floor_runner(masters: Path, *, quality: int, effort: int, threads: int) -> Run:
@@ -203,6 +216,7 @@ def pillow_runner(masters: Path, *, quality: int, effort: int, threads: int) -> 
 RUNNERS: dict[str, Callable[..., Run]] = {
     "pyvips": pyvips_runner,
     "shared": shared_runner,
+    "shared-in-memory": shared_in_memory_runner,
     "floor": floor_runner,
     "pillow": pillow_runner,
 }
@@ -295,12 +309,12 @@ def compare(args: argparse.Namespace) -> None:
           f"effort/method {args.effort}; median of {args.repeats} runs after 1 warm-up; "
           f"{os.cpu_count()} CPU cores; libvips {pyvips.version(0)}.{pyvips.version(1)}."
           f"{pyvips.version(2)}, Pillow {PIL.__version__}")  # fmt: skip
-    print(f"{'implementation':<18}{'threads':>8}{'wall s':>9}{'cpu s':>8}"
+    print(f"{'implementation':<22}{'threads':>8}{'wall s':>9}{'cpu s':>8}"
           f"{'peak RSS MiB':>14}{'(+ over start)':>16}{'output KiB':>12}")  # fmt: skip
     for name, f in results.items():
         added = f.peak_rss_mib - f.baseline_rss_mib
         total_kib = sum(row[3] for row in f.outputs) / 1024
-        print(f"{name:<18}{f.threads:>8}{f.wall_s:>9.3f}{f.cpu_s:>8.3f}"
+        print(f"{name:<22}{f.threads:>8}{f.wall_s:>9.3f}{f.cpu_s:>8.3f}"
               f"{f.peak_rss_mib:>14.0f}{added:>16.0f}{total_kib:>12.0f}")  # fmt: skip
     print_ratios(results, identical=sorted(files) if len(files) > 1 else [])
 
@@ -310,7 +324,7 @@ def print_ratios(results: dict[str, Figures], *, identical: list[str]) -> None:
     if identical:
         print(f"bytes: identical across {', '.join(identical)}")
     floor = results.get("encode-floor")
-    for name in ("shared-pool", "per-family-pools"):
+    for name in ("shared-pool", "shared-pool-in-memory", "per-family-pools"):
         if floor is not None and name in results:
             print(f"{name} / encode-floor: {results[name].wall_s / floor.wall_s:.2f}x wall "
                   "(target for shared-pool: <= 1.15x)")  # fmt: skip
