@@ -8,9 +8,13 @@ Run: ``.venv/bin/python -m benchmarks.imaging.bench_derivatives [--repeats 5] [-
 2. Each implementation runs in its own subprocess, so its peak RSS (which
    counts libvips' native memory, unlike tracemalloc) is its own. One run
    decodes the nine masters from disk and encodes all 30 derivatives to
-   memory; the first run warms up and the median of the rest is reported.
+   memory; the first run warms up and the median of the rest is kept.
    Wall and CPU time are both given: on a shared machine CPU time is the
    steadier figure, and CPU / wall shows how much the threads overlapped.
+3. ``--rounds`` rounds run every implementation once each, back to back, so a
+   change in the machine's load falls on all of them. A ratio against the
+   floor is taken within each round (all rounds are printed) and the median
+   of the rounds is reported; the table gives each figure's median too.
 
 ``shared-pool`` is what a variation runs: every family submitted at once to one
 :class:`~imajin.imaging.render.DerivativePool` on all cores (decoding the masters
@@ -289,11 +293,26 @@ def measure(name: str, masters: Path, args: argparse.Namespace) -> Figures:
     return Figures(**raw)
 
 
+def median_figures(rounds: list[Figures]) -> Figures:
+    return Figures(
+        wall_s=statistics.median(f.wall_s for f in rounds),
+        cpu_s=statistics.median(f.cpu_s for f in rounds),
+        peak_rss_mib=max(f.peak_rss_mib for f in rounds),
+        baseline_rss_mib=min(f.baseline_rss_mib for f in rounds),
+        threads=rounds[0].threads,
+        outputs=rounds[0].outputs,
+    )
+
+
 def compare(args: argparse.Namespace) -> None:
+    rounds: dict[str, list[Figures]] = {name: [] for name in args.only}
     with tempfile.TemporaryDirectory(prefix="imajin-bench-") as tmp:
         masters = Path(tmp)
         write_masters(masters, quality=args.master_quality)
-        results = {name: measure(name, masters, args) for name in args.only}
+        for _ in range(args.rounds):
+            for name in args.only:
+                rounds[name].append(measure(name, masters, args))
+    results = {name: median_figures(figures) for name, figures in rounds.items()}
 
     first = next(iter(results.values()))
     sizes = [row[:3] for row in first.outputs]
@@ -306,7 +325,8 @@ def compare(args: argparse.Namespace) -> None:
         raise SystemExit(f"the libvips paths' bytes differ: {sorted(files)}")
 
     print(f"{len(sizes)} derivatives from 9 masters; WebP quality {args.quality}, "
-          f"effort/method {args.effort}; median of {args.repeats} runs after 1 warm-up; "
+          f"effort/method {args.effort}; median of {args.rounds} rounds of {args.repeats} "
+          "runs after 1 warm-up; "
           f"{os.cpu_count()} CPU cores; libvips {pyvips.version(0)}.{pyvips.version(1)}."
           f"{pyvips.version(2)}, Pillow {PIL.__version__}")  # fmt: skip
     print(f"{'implementation':<22}{'threads':>8}{'wall s':>9}{'cpu s':>8}"
@@ -316,21 +336,31 @@ def compare(args: argparse.Namespace) -> None:
         total_kib = sum(row[3] for row in f.outputs) / 1024
         print(f"{name:<22}{f.threads:>8}{f.wall_s:>9.3f}{f.cpu_s:>8.3f}"
               f"{f.peak_rss_mib:>14.0f}{added:>16.0f}{total_kib:>12.0f}")  # fmt: skip
-    print_ratios(results, identical=sorted(files) if len(files) > 1 else [])
+    if len(files) > 1:
+        print(f"bytes: identical across {', '.join(sorted(files))}")
+    print_ratios(rounds)
+    print_pillow(results)
 
 
-def print_ratios(results: dict[str, Figures], *, identical: list[str]) -> None:
-    """The ratios the issue asks for, each against a figure from this same run."""
-    if identical:
-        print(f"bytes: identical across {', '.join(identical)}")
-    floor = results.get("encode-floor")
+def print_ratios(rounds: dict[str, list[Figures]]) -> None:
+    """Wall-time ratios within each round (the same minute's load), then their median."""
+
+    def ratio(name: str, base: str) -> None:
+        if name in rounds and base in rounds:
+            pairs = list(zip(rounds[name], rounds[base], strict=True))
+            each = [a.wall_s / b.wall_s for a, b in pairs]
+            cpu = statistics.median(a.cpu_s / b.cpu_s for a, b in pairs)
+            runs = ", ".join(f"{r:.2f}" for r in each)
+            print(f"{name} / {base}: {statistics.median(each):.2f}x wall (rounds: {runs}), "
+                  f"{cpu:.2f}x CPU")  # fmt: skip
+
     for name in ("shared-pool", "shared-pool-in-memory", "per-family-pools"):
-        if floor is not None and name in results:
-            print(f"{name} / encode-floor: {results[name].wall_s / floor.wall_s:.2f}x wall "
-                  "(target for shared-pool: <= 1.15x)")  # fmt: skip
-    if "shared-pool" in results and "per-family-pools" in results:
-        ratio = results["per-family-pools"].wall_s / results["shared-pool"].wall_s
-        print(f"shared-pool vs per-family-pools: {ratio:.2f}x faster (wall)")
+        ratio(name, "encode-floor")
+    ratio("per-family-pools", "shared-pool")
+    print("target: shared-pool within 1.15x of encode-floor")
+
+
+def print_pillow(results: dict[str, Figures]) -> None:
     pillow = results.get("pillow")
     for name in ("shared-pool", "pyvips-1-thread"):
         if pillow is not None and name in results:
@@ -341,7 +371,8 @@ def print_ratios(results: dict[str, Figures], *, identical: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every implementation")
     parser.add_argument("--quality", type=int, default=85)
     parser.add_argument("--effort", type=int, default=4)
     parser.add_argument("--master-quality", type=int, default=92)
