@@ -40,7 +40,8 @@ class ImagingSettings(BaseModel):
         0,
         ge=0,
         le=64,
-        description="Images of one family encoded at once; 0 means one per CPU core.",
+        description="Images encoded at once, in the one pool that every family and "
+        "variation job shares; 0 means one per CPU core.",
     )
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ from imajin.imaging.files import (
 )
 from imajin.imaging.planning import GenerationPlan, plan_generation, safe_zone_prompt_hint
 from imajin.imaging.render import (
+    DerivativePool,
     RenderedImage,
     encode_master,
     render_derivatives,
@@ -50,6 +51,7 @@ __all__ = [
     "FAMILY_NAMES",
     "CropBox",
     "DerivativeCrop",
+    "DerivativePool",
     "DerivativeSpec",
     "FamilySpec",
     "GenerationPlan",

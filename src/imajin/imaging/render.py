@@ -2,14 +2,23 @@
 
 No pixel loop runs in Python: libvips crops, resizes (Lanczos-3, after a box
 pre-shrink for large reductions) and encodes WebP, and releases the GIL while
-it works, so one family's images are encoded on several threads at once.
+it works, so images are encoded on several threads at once.
+
+:func:`render_family` and :func:`render_derivatives` encode one family on a
+pool of their own. :class:`DerivativePool` is one pool shared by every family
+(and every job) of a process: a family's encodes join the queue behind the
+previous family's, so the cores that finish early pick up the next family's
+work instead of waiting for one family's largest encode. Both paths run the
+same crop, resize and encode on the same pixels, so their bytes are equal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,12 +107,7 @@ def render_derivatives(
     """
     spec = family(family_name)
     _check_encoding(quality=quality, effort=effort)
-    pixels = _decode(master)
-    if (pixels.width, pixels.height) != (spec.master.width, spec.master.height):
-        raise InvalidInput(
-            f"The {spec.name} master must be {spec.master}; got {pixels.width}x{pixels.height}.",
-            field="master",
-        )
+    pixels = _checked_master(master, spec)
     cuts = [_Cut(d.name, False, d.size, quality) for d in spec.derivatives]
     return _render(pixels, spec, cuts, effort=effort, threads=threads)
 
@@ -133,6 +137,98 @@ def render_family(
     return _render(pixels, spec, cuts, effort=settings.webp_effort, threads=threads)
 
 
+class DerivativePool:
+    """One thread pool that crops, resizes and encodes the families of every caller.
+
+    libvips releases the GIL inside each operation, so threads encode in parallel.
+    A family is submitted as one task that fits (or decodes) its master; that task
+    then queues one task per distinct encode, largest first, and the family's
+    future resolves when the last of them ends. Nothing waits inside the pool, so
+    any number of families may be in flight on a pool of any size.
+
+    Args:
+        threads: Images encoded at once; 0 means one per CPU core.
+    """
+
+    def __init__(self, *, threads: int = 0) -> None:
+        self.threads = resolve_threads(threads)
+        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="imajin-imaging")
+
+    def submit_family(
+        self, image: GeneratedImage, family_name: str, *, settings: ImagingSettings
+    ) -> Future[list[RenderedImage]]:
+        """Queue :func:`render_family`'s work; the future gives the same images.
+
+        Raises:
+            NotFound: ``family_name`` is not a family (at once, not through the future).
+        """
+        spec = family(family_name)
+        cuts = [
+            _Cut(spec.name, True, spec.master, settings.master_quality),
+            *(_Cut(d.name, False, d.size, settings.webp_quality) for d in spec.derivatives),
+        ]
+        # copy_memory: the fitted pixels are computed once, then read by every cut.
+        prepare = lambda: _fit(_to_vips(image), spec.master).copy_memory()  # noqa: E731
+        return self._submit(prepare, spec, cuts, effort=settings.webp_effort)
+
+    def submit_derivatives(
+        self, master: MasterSource, family_name: str, *, quality: int, effort: int = 4
+    ) -> Future[list[RenderedImage]]:
+        """Queue :func:`render_derivatives`'s work; the future gives the same images.
+
+        Raises:
+            NotFound: ``family_name`` is not a family (at once).
+            InvalidInput: quality or effort out of range (at once); the master has the
+                wrong size (through the future).
+        """
+        spec = family(family_name)
+        _check_encoding(quality=quality, effort=effort)
+        cuts = [_Cut(d.name, False, d.size, quality) for d in spec.derivatives]
+        return self._submit(lambda: _checked_master(master, spec), spec, cuts, effort=effort)
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the threads."""
+        self._executor.shutdown(wait=True)
+
+    def _submit(
+        self, prepare: Callable[[], Any], spec: FamilySpec, cuts: list[_Cut], *, effort: int
+    ) -> Future[list[RenderedImage]]:
+        done: Future[list[RenderedImage]] = Future()
+        done.set_running_or_notify_cancel()
+        jobs = _encode_jobs(cuts)
+        encoded: dict[tuple[Size, int], bytes] = {}
+        lock = threading.Lock()
+
+        def fail(exc: BaseException) -> None:
+            with lock:
+                if not done.done():
+                    done.set_exception(exc)
+
+        def encode(pixels: Any, job: tuple[Size, int]) -> None:
+            if done.done():
+                return  # a sibling failed: the family is lost, spare the cores
+            try:
+                data = _encode(pixels, spec, job, effort=effort)
+            except BaseException as exc:
+                fail(exc)
+                return
+            with lock:
+                encoded[job] = data
+                if len(encoded) == len(jobs) and not done.done():
+                    done.set_result(_results(spec, cuts, encoded))
+
+        def start() -> None:
+            try:
+                pixels = prepare()
+                for job in jobs:
+                    self._executor.submit(encode, pixels, job)
+            except BaseException as exc:
+                fail(exc)
+
+        self._executor.submit(start)
+        return done
+
+
 def resolve_threads(threads: int) -> int:
     """``threads``, or the number of CPU cores when it is 0."""
     return threads if threads > 0 else os.cpu_count() or 1
@@ -141,16 +237,10 @@ def resolve_threads(threads: int) -> int:
 def _render(
     pixels: Any, spec: FamilySpec, cuts: list[_Cut], *, effort: int, threads: int
 ) -> list[RenderedImage]:
-    # Cuts of one size and quality (tall and story, og and twitter-large) are the same
-    # pixels encoded the same way, so each is encoded once. Largest first, so that no
-    # big encode starts last while the other threads sit idle.
-    jobs = sorted({(cut.size, cut.quality) for cut in cuts}, key=lambda job: -job[0].area)
+    jobs = _encode_jobs(cuts)
 
     def encode(job: tuple[Size, int]) -> bytes:
-        size, quality = job
-        box = plan_crop(spec.master, size)
-        region = pixels.crop(box.left, box.top, box.width, box.height)
-        return _webp(_resize(region, size), quality=quality, effort=effort)
+        return _encode(pixels, spec, job, effort=effort)
 
     if threads <= 1:
         encoded = [encode(job) for job in jobs]
@@ -158,14 +248,41 @@ def _render(
         # libvips releases the GIL inside every operation, so threads encode in parallel.
         with ThreadPoolExecutor(max_workers=min(threads, len(jobs))) as pool:
             encoded = list(pool.map(encode, jobs))
-    by_job = {
-        job: (data, hashlib.sha256(data).hexdigest())
-        for job, data in zip(jobs, encoded, strict=True)
-    }
+    return _results(spec, cuts, dict(zip(jobs, encoded, strict=True)))
+
+
+def _encode_jobs(cuts: list[_Cut]) -> list[tuple[Size, int]]:
+    # Cuts of one size and quality (tall and story, og and twitter-large) are the same
+    # pixels encoded the same way, so each is encoded once. Largest first, so that no
+    # big encode starts last while the other threads sit idle.
+    return sorted({(cut.size, cut.quality) for cut in cuts}, key=lambda job: -job[0].area)
+
+
+def _encode(pixels: Any, spec: FamilySpec, job: tuple[Size, int], *, effort: int) -> bytes:
+    size, quality = job
+    box = plan_crop(spec.master, size)
+    region = pixels.crop(box.left, box.top, box.width, box.height)
+    return _webp(_resize(region, size), quality=quality, effort=effort)
+
+
+def _results(
+    spec: FamilySpec, cuts: list[_Cut], encoded: dict[tuple[Size, int], bytes]
+) -> list[RenderedImage]:
+    by_job = {job: (data, hashlib.sha256(data).hexdigest()) for job, data in encoded.items()}
     return [
         RenderedImage(cut.name, spec.name, cut.is_master, cut.size, *by_job[cut.size, cut.quality])
         for cut in cuts
     ]
+
+
+def _checked_master(master: MasterSource, spec: FamilySpec) -> Any:
+    pixels = _decode(master)
+    if (pixels.width, pixels.height) != (spec.master.width, spec.master.height):
+        raise InvalidInput(
+            f"The {spec.name} master must be {spec.master}; got {pixels.width}x{pixels.height}.",
+            field="master",
+        )
+    return pixels
 
 
 def _fit(pixels: Any, target: Size) -> Any:

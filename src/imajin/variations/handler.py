@@ -1,5 +1,11 @@
 """The ``variation`` job: one master per family, then its derivatives, family by family.
 
+The engine generates the families one after another; each generated image goes to
+the shared :class:`~imajin.imaging.render.DerivativePool` at once, so family N's
+derivatives are encoded on the CPU while the engine generates family N+1. Files
+and rows are written in this thread, in family order, as each family's encodes
+end; the job waits for the last of them before it settles.
+
 Its collaborators are narrow: the variation repository's one-transaction writes
 (a row and its event), the model registry, an engine provider, the image store
 and the URL builder — never the service that queued the job. A job that ends
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +30,8 @@ from imajin.engine.request import GenerationRequest
 from imajin.errors import ImajinError
 from imajin.imaging.files import StoredImage, delete_family, write_family
 from imajin.imaging.planning import plan_generation, safe_zone_prompt_hint
-from imajin.imaging.render import RenderedImage, render_family
+from imajin.imaging.render import DerivativePool, RenderedImage
+from imajin.imaging.sizes import FAMILIES
 from imajin.jobs.generation import JobStep, generate_in_job
 from imajin.jobs.handlers import JobCancelled, JobContext
 from imajin.jobs.models import Job, JobStatus
@@ -48,7 +56,24 @@ Renderer = Callable[[Image.Image, str], list[RenderedImage]]
 class _Outcome:
     completed: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
-    generation_ms: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class _Rendering:
+    """A generated family whose master and derivatives are being encoded."""
+
+    index: int
+    family: str
+    started: float
+    images: Future[list[RenderedImage]]
+    ended: float | None = None
+
+    def __post_init__(self) -> None:
+        self.images.add_done_callback(self._end)
+
+    def _end(self, _: Future[list[RenderedImage]]) -> None:
+        self.ended = time.perf_counter()
 
 
 @dataclass(frozen=True)
@@ -63,7 +88,12 @@ class _Run:
 
 class VariationRenderer:
     """The job handler and its settle hook. Collaborators come in through the constructor
-    (tests inject faults through ``renderer``)."""
+    (tests inject faults through ``renderer``).
+
+    ``pool`` encodes every job's families (one is made from ``imaging.threads`` when
+    none is given). ``overlap=False`` stores each family before generating the next,
+    as before the overlap: the baseline of ``benchmarks.variations.bench_overlap``.
+    """
 
     def __init__(
         self,
@@ -75,15 +105,35 @@ class VariationRenderer:
         urls: VariationUrls,
         imaging: ImagingSettings,
         renderer: Renderer | None = None,
+        pool: DerivativePool | None = None,
+        overlap: bool = True,
     ) -> None:
         self._repository = repository
         self._models = models
         self._engine = engine  # a provider: the engine (and torch) load on the first job
         self._images = images
         self._urls = urls
-        self._render: Renderer = renderer or (
-            lambda image, family: render_family(image, family, settings=imaging)
+        self._imaging = imaging
+        self._pool = pool or DerivativePool(threads=imaging.threads)
+        self._renderer = renderer
+        self._overlap = overlap
+        # An injected renderer blocks until its images are done, so it runs on a thread
+        # of its own, never on the pool's (where waiting for the pool could deadlock).
+        self._callers = (
+            None
+            if renderer is None
+            else ThreadPoolExecutor(len(FAMILIES), thread_name_prefix="imajin-variation")
         )
+
+    def _render(self, image: Image.Image, family: str) -> list[RenderedImage]:
+        """A family's master and derivatives, encoded on the pool (never by an injected
+        renderer, which may call this); blocks until they are."""
+        return self._pool.submit_family(image, family, settings=self._imaging).result()
+
+    def _submit(self, image: Image.Image, family: str) -> Future[list[RenderedImage]]:
+        if self._renderer is None or self._callers is None:
+            return self._pool.submit_family(image, family, settings=self._imaging)
+        return self._callers.submit(self._renderer, image, family)
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         params = VariationJobParams.model_validate(ctx.job.params)
@@ -104,8 +154,17 @@ class VariationRenderer:
             },
         )
         outcome = _Outcome()
-        for index, family in enumerate(variation.families):
-            self._family(run, index, family, outcome)  # a cancel is settled by settle()
+        rendering: list[_Rendering] = []
+        try:
+            for index, family in enumerate(variation.families):
+                self._store_ready(run, rendering, outcome, wait=not self._overlap)
+                started = self._family(run, index, family, outcome)
+                if started is not None:
+                    rendering.append(started)
+        finally:
+            # Also on a cancel (settled by settle()): a family generated before it is
+            # stored, as it was when each family was stored before the next began.
+            self._store_ready(run, rendering, outcome, wait=True)
         return self._finish(run, outcome)
 
     def settle(self, session: Session, job: Job) -> None:
@@ -156,32 +215,53 @@ class VariationRenderer:
             error=message,
         )
 
-    def _family(self, run: _Run, index: int, family: str, outcome: _Outcome) -> None:
+    def _family(self, run: _Run, index: int, family: str, outcome: _Outcome) -> _Rendering | None:
+        """Generate ``family`` and hand its image to the pool; None if it failed."""
         ctx, variation = run.ctx, run.variation
         ctx.check_cancelled()  # between families
         started = time.perf_counter()
         try:
             image = self._generate(run, index, family)
-            stored = write_family(
-                self._images, variation=variation.name, images=self._render(image, family)
-            )
-            self._record_family(run, index, family, stored, elapsed_ms=_ms(started))
+            return _Rendering(index, family, started, self._submit(image, family))
         except JobCancelled:
             delete_family(self._images, variation=variation.name, family_name=family)
             raise
         except Exception as exc:
-            # This family failed: none of its files stay; the others go on.
-            delete_family(self._images, variation=variation.name, family_name=family)
-            if isinstance(exc, ImajinError):
-                message = exc.message
-                ctx.logger.warning("family %s of %s failed: %s", family, variation.name, message)
-            else:  # not a refusal but a fault: keep the traceback for whoever fixes it
-                message = f"{type(exc).__name__}: {exc}"
-                ctx.logger.exception("family %s of %s crashed", family, variation.name)
-            outcome.errors.append({"familyName": family, "error": message})
+            self._failed(run, family, exc, outcome)
+            return None
+
+    def _store_ready(
+        self, run: _Run, rendering: list[_Rendering], outcome: _Outcome, *, wait: bool
+    ) -> None:
+        """Write and record the families whose encodes ended, in family order; with
+        ``wait``, every family, waiting for each."""
+        while rendering and (wait or rendering[0].images.done()):
+            self._store(run, rendering.pop(0), outcome)
+
+    def _store(self, run: _Run, rendering: _Rendering, outcome: _Outcome) -> None:
+        family = rendering.family
+        try:
+            images = rendering.images.result()
+            stored = write_family(self._images, variation=run.variation.name, images=images)
+            ended = rendering.ended or time.perf_counter()
+            elapsed_ms = round((ended - rendering.started) * 1000)
+            self._record_family(run, rendering.index, family, stored, elapsed_ms=elapsed_ms)
+        except Exception as exc:
+            self._failed(run, family, exc, outcome)
             return
         outcome.completed.append(family)
-        outcome.generation_ms += _ms(started)
+
+    def _failed(self, run: _Run, family: str, exc: Exception, outcome: _Outcome) -> None:
+        # This family failed: none of its files stay; the others go on.
+        ctx, variation = run.ctx, run.variation
+        delete_family(self._images, variation=variation.name, family_name=family)
+        if isinstance(exc, ImajinError):
+            message = exc.message
+            ctx.logger.warning("family %s of %s failed: %s", family, variation.name, message)
+        else:  # not a refusal but a fault: keep the traceback for whoever fixes it
+            message = f"{type(exc).__name__}: {exc}"
+            ctx.logger.error("family %s of %s crashed", family, variation.name, exc_info=exc)
+        outcome.errors.append({"familyName": family, "error": message})
 
     def _generate(self, run: _Run, index: int, family: str) -> Image.Image:
         generation = run.generation
@@ -237,6 +317,11 @@ class VariationRenderer:
     def _finish(self, run: _Run, outcome: _Outcome) -> dict[str, Any]:
         ctx, variation = run.ctx, run.variation
         now = utcnow().isoformat()
+        # A family that failed generating is reported before one rendered earlier that
+        # failed storing: put both lists back in the variation's order.
+        order = {family: index for index, family in enumerate(variation.families)}
+        outcome.completed.sort(key=order.__getitem__)
+        outcome.errors.sort(key=lambda error: order[error["familyName"]])
         if not outcome.completed:
             message = "; ".join(f"{e['familyName']}: {e['error']}" for e in outcome.errors)
             self._repository.change(
@@ -269,7 +354,8 @@ class VariationRenderer:
                 "variationId": variation.id,
                 "variationName": variation.name,
                 "familiesCompleted": len(outcome.completed),
-                "totalGenerationTimeMs": outcome.generation_ms,
+                # Wall time: with the overlap, the families' own times add up to more.
+                "totalGenerationTimeMs": _ms(outcome.started),
                 "publicUrls": urls,
                 "completedAt": now,
             }
