@@ -66,7 +66,7 @@ def test_a_failing_family_fails_alone(
     good = pool.submit_family(PHOTO, "sidebar", settings=SETTINGS)
     with pytest.raises(InvalidInput, match="sidebar master must be"):
         bad.result(timeout=60)
-    assert [image.name for image in good.result(timeout=60)][0] == "sidebar"
+    assert next(image.name for image in good.result(timeout=60)) == "sidebar"
 
 
 def test_an_unknown_family_or_bad_quality_is_refused_at_submit(pool: DerivativePool) -> None:
