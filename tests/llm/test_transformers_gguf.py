@@ -7,14 +7,13 @@ short. Quality is not asserted, only that constrained decoding yields valid outp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Literal
 
 import pytest
 from pydantic import BaseModel, Field
 
 from imajin.llm import CallPolicy, LLMClient, LLMTimeout, Message
-from imajin.llm.backends.transformers_gguf import TransformersGGUFBackend, TransformersGGUFOptions
+from imajin.llm.backends.transformers_gguf import TransformersGGUFBackend
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +28,10 @@ class StyleAnswer(BaseModel):
     confidence: float = Field(ge=0, le=1)
 
 
-@pytest.fixture(scope="module")
-def backend() -> Iterator[TransformersGGUFBackend]:
-    backend = TransformersGGUFBackend(TransformersGGUFOptions())
-    backend.load()
-    yield backend
-    backend.close()
+@pytest.fixture
+def backend(embedded_backend: TransformersGGUFBackend) -> TransformersGGUFBackend:
+    """The session's loaded model (tests/conftest.py): loading it takes ~25 s."""
+    return embedded_backend
 
 
 @pytest.fixture
