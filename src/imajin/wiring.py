@@ -263,8 +263,9 @@ def register_handlers(platform: Platform) -> None:
         engine=lambda: platform.engine,
         outputs=platform.studio.outputs,
         thumbnail_px=platform.settings.studio.thumbnail_px,
+        unfinished_in_batch=platform.jobs.repository.unfinished_in_group,
     )
-    handlers.register(BATCH_ITEM_JOB, studio.batch_item)
+    handlers.register(BATCH_ITEM_JOB, studio.batch_item, settle=studio.settle_batch_item)
     handlers.register(GENERATE_JOB, studio.generate, settle=studio.settle_generate)
     handlers.register(
         TRAINING_JOB,

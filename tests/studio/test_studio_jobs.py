@@ -46,6 +46,30 @@ def test_a_generate_job_lost_with_its_worker_removes_its_empty_folder(
     assert folders(outputs) == [kept_folder]  # a folder with a file in it is not removed
 
 
+def test_a_batch_whose_last_item_fails_takes_its_empty_folder_with_it(
+    make_served: ServedFactory,
+) -> None:
+    live, platform = make_served(IMAJIN_JOBS__WORKERS="0", IMAJIN_JOBS__MAX_ATTEMPTS="1")
+    outputs = platform.settings.data_dir / "outputs"
+    created = httpx.post(
+        f"{live.url}/api/generate/batch", json={"set_name": "mini", "user_theme": "pastel"}
+    ).json()
+    jobs = platform.studio.batch_jobs(created["batch_id"])
+    assert len(jobs) == 3 and len(folders(outputs)) == 1  # reserved at submit
+
+    repository = platform.jobs.repository
+    first, *rest = jobs
+    repository.claim(first.id, LOST_WORKER)
+    repository.begin_attempt(first.id, LOST_WORKER)
+    repository.recover(stale_before=utcnow() + timedelta(seconds=1), dead=lambda _w: False)
+    assert platform.jobs.get(first.id).status == JobStatus.FAILED
+    assert len(folders(outputs)) == 1  # two items are still queued: they will write there
+
+    for job in rest:
+        platform.jobs.cancel(job.id)
+    assert folders(outputs) == []  # the last one ended and nothing was written
+
+
 def test_a_generate_job_that_fails_in_the_engine_removes_its_folder(
     make_served: ServedFactory, data_dir: Path, tiny_sdxl_path: Path, tiny_sd15_lora: Path
 ) -> None:

@@ -206,6 +206,17 @@ class JobRepository:
             rows = session.scalars(query.order_by(JobRow.created_at, JobRow.id)).all()
             return [Job.of(row) for row in rows]
 
+    @staticmethod
+    def unfinished_in_group(session: Session, group_id: str, *, excluding: str) -> int:
+        """How many jobs of the group other than ``excluding`` are queued or running, read in
+        ``session`` (a settle hook's: the transaction that ends ``excluding``)."""
+        query = select(func.count()).where(
+            JobRow.group_id == group_id,
+            JobRow.id != excluding,
+            JobRow.status.in_((QUEUED, RUNNING)),
+        )
+        return int(session.execute(query).scalar_one())
+
     # -- claiming and running ----------------------------------------------------------------
 
     def claim_next(self, worker_id: str, *, queues: Sequence[str] = ()) -> Job | None:

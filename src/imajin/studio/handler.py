@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,13 @@ from imajin.jobs.models import Job
 from imajin.storage.base import FileStorage
 from imajin.studio.outputs import StoredOutput, release_folder, remove_output, write_output
 from imajin.studio.params import BatchItemParams, GenerateParams
+
+
+class UnfinishedInGroup(Protocol):
+    """``JobRepository.unfinished_in_group``: a group's other queued or running jobs."""
+
+    def __call__(self, session: Session, group_id: str, *, excluding: str) -> int: ...
+
 
 if TYPE_CHECKING:  # the engine imports torch; the first job pays for it, not start-up
     from imajin.engine.engine import Engine, GenerationResult
@@ -74,10 +82,12 @@ class StudioRenderer:
         engine: Callable[[], Engine],
         outputs: FileStorage,
         thumbnail_px: int,
+        unfinished_in_batch: UnfinishedInGroup | None = None,
     ) -> None:
         self._engine = engine
         self._outputs = outputs
         self._thumbnail_px = thumbnail_px
+        self._unfinished_in_batch = unfinished_in_batch
 
     def batch_item(self, ctx: JobContext) -> dict[str, Any]:
         params = BatchItemParams.model_validate(ctx.job.params)
@@ -148,6 +158,19 @@ class StudioRenderer:
         leaves no empty output folder behind. Its images are all-or-none, so a failed job's
         folder is empty unless someone put files there; then it stays."""
         release_folder(self._outputs, GenerateParams.model_validate(job.params).output_dir)
+
+    def settle_batch_item(self, session: Session, job: Job) -> None:
+        """The ``batch_item`` kind's settle hook: when the batch's last unfinished item fails
+        or is cancelled and the batch wrote nothing, its folder goes too.
+
+        Two items ending at the same moment may each still see the other unfinished; then
+        the folder stays (the safe side: nothing is removed that might be written to).
+        """
+        params = BatchItemParams.model_validate(job.params)
+        if self._unfinished_in_batch is None or job.group_id is None:
+            return
+        if self._unfinished_in_batch(session, job.group_id, excluding=job.id) == 0:
+            release_folder(self._outputs, str(PurePosixPath(params.output).parent))
 
     def _generate(
         self, ctx: JobContext, request: GenerationRequest, *, label: str, index: int | None
