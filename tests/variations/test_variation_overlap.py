@@ -14,16 +14,18 @@ from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.jobs.models import JobStatus
 from imajin.store.migrate import upgrade
+from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.handler import Renderer, VariationRenderer
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
-from tests.variations.test_variations_api import create, wait_done
+from tests.variations.test_variations_api import SD15, create, wait_done
 
 Install = Callable[[Renderer, bool], VariationRenderer]
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
+def platform(tmp_path: Path, tiny_sd15_path: Path) -> Iterator[Platform]:
+    write_tiny_manifest(tmp_path / "data", {SD15: tiny_sd15_path})  # HTTP takes model ids
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05"}
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
     upgrade(platform.database)
@@ -54,7 +56,7 @@ def install(platform: Platform) -> Install:
 
 @pytest.mark.parametrize("overlap", [True, False], ids=["overlap", "sequential"])
 def test_the_next_family_is_generated_while_the_previous_one_renders(
-    platform: Platform, install: Install, tiny_sd15_path: Path, overlap: bool
+    platform: Platform, install: Install, overlap: bool
 ) -> None:
     next_family_generated = threading.Event()
     overlapped: list[bool] = []
@@ -69,16 +71,14 @@ def test_the_next_family_is_generated_while_the_previous_one_renders(
 
     handler = install(render, overlap)
     with LiveServer(create_app(platform)) as live:
-        done = wait_done(
-            live, create(live, "pier", tiny_sd15_path, families=["sidebar", "header"])["id"]
-        )
+        done = wait_done(live, create(live, "pier", SD15, families=["sidebar", "header"])["id"])
     assert overlapped == [overlap]
     assert done["status"] == "complete", done
     assert {d["family"] for d in done["derivatives"]} == {"sidebar", "header"}
 
 
 def test_a_cancel_while_a_family_renders_keeps_that_family_and_stops_the_rest(
-    platform: Platform, install: Install, tiny_sd15_path: Path
+    platform: Platform, install: Install
 ) -> None:
     created: dict[str, Any] = {}
     ready = threading.Event()
@@ -92,7 +92,7 @@ def test_a_cancel_while_a_family_renders_keeps_that_family_and_stops_the_rest(
     handler = install(render, True)
     with LiveServer(create_app(platform)) as live:
         families = ["sidebar", "header", "square"]
-        created.update(create(live, "quay", tiny_sd15_path, families=families))
+        created.update(create(live, "quay", SD15, families=families))
         ready.set()
         done = wait_done(live, created["id"])
     assert platform.jobs.get(created["jobId"]).status == JobStatus.CANCELLED
