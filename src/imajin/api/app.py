@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -49,6 +50,12 @@ def create_app(platform: Platform) -> FastAPI:
         # before the first request, so a cold burst does not compile them in the pool;
         # torch is imported in the background, off the request path.
         warm_up_safety()
+        # Starlette runs sync routes on anyio's default limiter (40 threads; one per event
+        # loop, so this sets the server's own). A burst of 300 submits on 40 threads spent
+        # its time switching the GIL while /health (on the event loop) waited behind them;
+        # a few threads answer the same burst sooner. Nothing waits on a thread for long:
+        # the gateway waits for its jobs on the event loop.
+        to_thread.current_default_thread_limiter().total_tokens = settings.server.request_threads
         _app.state.torch_warmup = start_torch_warmup()
         platform.start()
         try:

@@ -46,6 +46,13 @@ class ServerSettings(Section):
     max_body_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    request_threads: int = Field(
+        8,
+        ge=1,
+        le=200,
+        description="Threads that run the synchronous routes. Each request's work is short "
+        "(jobs run elsewhere); more threads only contend for the GIL in a burst.",
+    )
 
     @field_validator("cors_origins")
     @classmethod

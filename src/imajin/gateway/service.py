@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from imajin.config.gateway import EndpointName, GatewaySettings
 from imajin.contracts.gateway import (
@@ -36,7 +37,13 @@ from imajin.errors import (
 )
 from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
 from imajin.gateway.handler import GatewayRenderer, _stage, shorten_and_expand
-from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, ChatImageParams, ImagegenParams
+from imajin.gateway.params import (
+    CHAT_IMAGE_JOB,
+    IMAGEGEN_JOB,
+    ChatImageParams,
+    ImagegenParams,
+    _Params,
+)
 from imajin.gateway.prompts import PromptSteps
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.service import JobService
@@ -80,11 +87,18 @@ class GatewayService:
     def chat_image(
         self, kind: ChatKind, body: ChatImageRequest, *, allow_paths: bool = False
     ) -> ChatImageResponse | Accepted:
-        """One chat image: shorten, expand, generate, check, caption (SPEC §6.1).
+        """One chat image: shorten, expand, generate, check, caption (SPEC §6.1), waited
+        for in this thread (the CLI; HTTP waits without holding a thread, see the router).
 
         ``allow_paths``: whether ``body.model`` may be a local path (the CLI); over
         HTTP only a style or a model id (SPEC §2.1).
         """
+        return self.wait(self.submit_chat_image(kind, body, allow_paths=allow_paths))
+
+    def submit_chat_image(
+        self, kind: ChatKind, body: ChatImageRequest, *, allow_paths: bool = False
+    ) -> Pending[ChatImageResponse]:
+        """Check the request and queue its job on the endpoint's bounded queue."""
         endpoint = ENDPOINT_OF_KIND[kind]
         self._check_chat(body)
         config = self._settings.endpoint(endpoint)
@@ -100,13 +114,18 @@ class GatewayService:
             history=body.history,
             persona=body.persona,
         )
-        result = self._run(CHAT_IMAGE_JOB, params.model_dump(mode="json"), endpoint, params.model)
-        return result if isinstance(result, Accepted) else ChatImageResponse.model_validate(result)
+        return self._submit(CHAT_IMAGE_JOB, params, endpoint, ChatImageResponse)
 
     def imagegen(
         self, body: ImagegenRequest, *, allow_paths: bool = False
     ) -> ImagegenResponse | Accepted:
         """One image from a prompt under the imagegen policy; ``allow_paths`` as in chat_image."""
+        return self.wait(self.submit_imagegen(body, allow_paths=allow_paths))
+
+    def submit_imagegen(
+        self, body: ImagegenRequest, *, allow_paths: bool = False
+    ) -> Pending[ImagegenResponse]:
+        """Check the request and queue its job on the imagegen queue."""
         endpoint: EndpointName = "imagegen"
         enforce(body.prompt, field="prompt")
         params = ImagegenParams(
@@ -122,8 +141,7 @@ class GatewayService:
             steps=body.steps,
             guidance=body.guidance,
         )
-        result = self._run(IMAGEGEN_JOB, params.model_dump(mode="json"), endpoint, params.model)
-        return result if isinstance(result, Accepted) else ImagegenResponse.model_validate(result)
+        return self._submit(IMAGEGEN_JOB, params, endpoint, ImagegenResponse)
 
     # -- sub-steps (the same code the flows run) -------------------------------------------
 
@@ -207,26 +225,59 @@ class GatewayService:
             return None
         return self._settings.output_check.threshold
 
-    def _run(
-        self, kind: str, params: dict[str, Any], endpoint: EndpointName, model: str
-    ) -> dict[str, Any] | Accepted:
+    # -- waiting: the synchronous contract on the durable job ----------------------------
+
+    def wait(self, pending: Pending[R]) -> R | Accepted:
+        """Block this thread until the job ends or the endpoint's timeout passes (202)."""
+        try:
+            finished = self._jobs.wait(pending.job_id, timeout_s=pending.timeout_s)
+        except TimeoutError:
+            return Accepted(job_id=pending.job_id)
+        return pending.outcome(finished)
+
+    async def wait_async(self, pending: Pending[R]) -> R | Accepted:
+        """:meth:`wait` without holding a thread: a request may wait up to ``timeout_s``
+        (120 s by default) and the endpoints together admit more waiting requests than the
+        server has request threads."""
+        try:
+            finished = await self._jobs.wait_async(pending.job_id, timeout_s=pending.timeout_s)
+        except TimeoutError:
+            return Accepted(job_id=pending.job_id)
+        return pending.outcome(finished)
+
+    def _submit(
+        self, kind: str, params: _Params, endpoint: EndpointName, answer: type[R]
+    ) -> Pending[R]:
         spec = JobSpec(
             kind=kind,
-            params=params,
+            params=params.model_dump(mode="json"),
             queue=self._settings.queue_of(endpoint),
-            route=route_for_model(model),
+            route=route_for_model(params.model),
         )
         try:
             job = self._jobs.submit(spec)
         except Overloaded as exc:
             cap_s = math.ceil(self._settings.retry_after_cap_ms / 1000)
             raise Overloaded(exc.message, retry_after=min(exc.retry_after, cap_s)) from None
-        timeout_s = self._settings.endpoint(endpoint).timeout_s
-        try:
-            finished = self._jobs.wait(job.id, timeout_s=timeout_s)
-        except TimeoutError:
-            return Accepted(job_id=job.id)
-        return {**_result_of(finished), "job_id": finished.id}
+        return Pending(
+            job_id=job.id, timeout_s=self._settings.endpoint(endpoint).timeout_s, answer=answer
+        )
+
+
+R = TypeVar("R", ChatImageResponse, ImagegenResponse)
+
+
+@dataclass(frozen=True)
+class Pending(Generic[R]):
+    """A queued gateway job and how to read its answer once it has ended."""
+
+    job_id: str
+    timeout_s: float
+    answer: type[R]
+
+    def outcome(self, job: Job) -> R:
+        """The response, or the error the job failed with (raised as its own class)."""
+        return self.answer.model_validate({**_result_of(job), "job_id": job.id})
 
 
 def route_for_model(model: str) -> str:

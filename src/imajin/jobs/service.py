@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
+
+from anyio import to_thread
 
 from imajin.jobs.admission import Admission, WithJobs
 from imajin.jobs.errors import UnknownJobKind
@@ -102,6 +105,20 @@ class JobService:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job.status} after {timeout_s} s")
             time.sleep(poll_s)
+
+    async def wait_async(
+        self, job_id: str, *, timeout_s: float = 60.0, poll_s: float = 0.05
+    ) -> Job:
+        """:meth:`wait` for async code: sleeps on the event loop between reads (each read
+        borrows a worker thread for one query), so a long wait holds no thread."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = await to_thread.run_sync(self.repository.get, job_id)
+            if JobStatus(job.status).finished:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.status} after {timeout_s} s")
+            await asyncio.sleep(poll_s)
 
     def start(self) -> None:
         self.dispatcher.start()

@@ -6,9 +6,10 @@ depends on the service (``GatewayDep``), not on the platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -28,7 +29,7 @@ from imajin.contracts.gateway import (
     ImagegenResponse,
 )
 from imajin.gateway.errors import StageTimeout
-from imajin.gateway.service import GatewayService
+from imajin.gateway.service import GatewayService, Pending, R
 
 router = APIRouter(prefix="/v1", tags=["gateway"], dependencies=[GenerateAccess])
 
@@ -62,20 +63,37 @@ def _answer(call: Callable[[], T]) -> T | JSONResponse:
     return result
 
 
-# Plain `def` routes: FastAPI runs them on its thread pool, where waiting on a job is fine.
+async def _waited(gateway: GatewayService, submit: Callable[[], Pending[R]]) -> object:
+    """Submit on a worker thread (database work), then wait for the job on the event loop:
+    a request waiting up to its endpoint's timeout holds no request thread."""
+    pending = await to_thread.run_sync(submit)
+    return await _answer_async(gateway.wait_async(pending))
+
+
+async def _answer_async(waiting: Awaitable[T]) -> T | JSONResponse:
+    """:func:`_answer` for an awaited answer."""
+    try:
+        result = await waiting
+    except StageTimeout as exc:
+        return error_response(504, exc.to_dict())
+    if isinstance(result, Accepted):
+        return JSONResponse(result.model_dump(), status_code=202)
+    return result
+
+
 @router.post("/chat/1to1/imagegen", response_model=ChatImageResponse, responses=_ACCEPTED)
-def chat_1to1(body: ChatImageRequest, gateway: GatewayDep) -> object:
-    return _answer(lambda: gateway.chat_image("1to1", body))
+async def chat_1to1(body: ChatImageRequest, gateway: GatewayDep) -> object:
+    return await _waited(gateway, lambda: gateway.submit_chat_image("1to1", body))
 
 
 @router.post("/chat/shorts/generate", response_model=ChatImageResponse, responses=_ACCEPTED)
-def chat_shorts(body: ChatImageRequest, gateway: GatewayDep) -> object:
-    return _answer(lambda: gateway.chat_image("shorts", body))
+async def chat_shorts(body: ChatImageRequest, gateway: GatewayDep) -> object:
+    return await _waited(gateway, lambda: gateway.submit_chat_image("shorts", body))
 
 
 @router.post("/chat/scenes/generate", response_model=ChatImageResponse, responses=_ACCEPTED)
-def chat_scenes(body: ChatImageRequest, gateway: GatewayDep) -> object:
-    return _answer(lambda: gateway.chat_image("scenes", body))
+async def chat_scenes(body: ChatImageRequest, gateway: GatewayDep) -> object:
+    return await _waited(gateway, lambda: gateway.submit_chat_image("scenes", body))
 
 
 @router.post("/chat/{kind}/expand", response_model=ExpandResponse, responses=_STEP)
@@ -89,5 +107,5 @@ def chat_caption(body: CaptionRequest, gateway: GatewayDep) -> object:
 
 
 @router.post("/imagegen", response_model=ImagegenResponse, responses=_ACCEPTED)
-def imagegen(body: ImagegenRequest, gateway: GatewayDep) -> object:
-    return _answer(lambda: gateway.imagegen(body))
+async def imagegen(body: ImagegenRequest, gateway: GatewayDep) -> object:
+    return await _waited(gateway, lambda: gateway.submit_imagegen(body))
