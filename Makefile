@@ -64,7 +64,7 @@ format: install ## Check formatting (fix with `.venv/bin/ruff format .`)
 lint: install ## Lint with ruff (includes the McCabe complexity limit)
 	$(BIN)/ruff check src tests benchmarks
 
-typecheck: install ## Strict mypy over src/
+typecheck: install ## Strict mypy over src/ and benchmarks/
 	$(BIN)/mypy
 
 # Two pytest-xdist workers by default: much of the suite waits on subprocesses, servers and

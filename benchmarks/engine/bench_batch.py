@@ -69,7 +69,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     batches = [int(value) for value in args.batches.split(",")]
     count = max(batches)
     with tempfile.TemporaryDirectory() as scratch:

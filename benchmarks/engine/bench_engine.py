@@ -51,7 +51,7 @@ def bench_model(
     engine.load(model_id)
     warm = engine._cache.peek(model_id)  # the engine's device and dtype, for the plain side too
     assert warm is not None
-    plain = diffusers.DiffusionPipeline.from_pretrained(
+    plain = diffusers.DiffusionPipeline.from_pretrained(  # type: ignore[no-untyped-call]
         path, local_files_only=True, dtype=warm.dtype
     )
     plain.to(warm.device)
@@ -121,7 +121,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     diffusers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         paths = {

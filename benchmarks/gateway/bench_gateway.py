@@ -163,7 +163,7 @@ def bench_celery(
     )
     platform = build_platform(load_settings(environ=env, cwd=work))
     upgrade(platform.database)
-    route = route_for_model(platform.models.resolve(str(model)).id)
+    route = route_for_model(platform.models.resolve(str(model), allow_paths=True).id)
     log = work / "worker.log"
     worker = subprocess.Popen(
         [sys.executable, "-m", "imajin", "worker", "--queues", f"default,{route}"],

@@ -98,7 +98,7 @@ def _run_batch(platform: Platform) -> dict[str, Any]:
     for job_id in created.job_ids:
         platform.jobs.wait(job_id, timeout_s=3600, poll_s=0.05)
     wall = time.perf_counter() - started
-    jobs = platform.studio.batches.jobs(created.batch_id)
+    jobs = platform.studio.batch_jobs(created.batch_id)
     failed = [job for job in jobs if job.status != "succeeded"]
     if failed:
         raise SystemExit(f"{len(failed)} items did not succeed: {failed[0].error}")

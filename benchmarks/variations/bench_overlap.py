@@ -99,7 +99,7 @@ def _bounds(
     platform: Platform, pool: DerivativePool, params: GenerationParams
 ) -> tuple[float, float]:
     """Engine alone, then the pool alone, on the nine images a variation makes."""
-    native = platform.models.resolve(MODEL).native
+    native = platform.models.resolve(MODEL, allow_paths=True).native
     started = time.perf_counter()
     images: dict[str, Image.Image] = {}
     for name in FAMILY_NAMES:
