@@ -41,7 +41,7 @@ from PIL import Image
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.gateway.output_check import OpenNsfwScorer
-from imajin.gateway.service import route_for_model
+from imajin.jobs.routes import route_for_model
 from imajin.store.migrate import upgrade
 from imajin.testing import build_tiny_zimage
 from imajin.wiring import Platform, build_platform

@@ -46,7 +46,7 @@ from imajin.testing import build_tiny_sdxl
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.handler import VariationRenderer
 from imajin.variations.schemas import GenerationInput, GenerationParams, VariationCreate
-from imajin.wiring import Platform, build_platform
+from imajin.wiring import Platform, build_platform, variation_renderer
 
 MODEL = "tiny-sdxl"
 PROMPT = "a lighthouse on a cliff at dawn, watercolour"
@@ -68,16 +68,7 @@ def _prepare(root: Path) -> Platform:
 
 
 def _handler(platform: Platform, pool: DerivativePool, *, overlap: bool) -> VariationRenderer:
-    return VariationRenderer(
-        repository=platform.variations.repository,
-        models=platform.models,
-        engine=lambda: platform.engine,
-        images=platform.images,
-        urls=platform.variations.urls,
-        imaging=platform.settings.imaging,
-        pool=pool,
-        overlap=overlap,
-    )
+    return variation_renderer(platform, pool=pool, overlap=overlap)
 
 
 def _variation(platform: Platform, name: str, *, steps: int) -> tuple[float, GenerationParams]:

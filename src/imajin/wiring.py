@@ -60,6 +60,7 @@ from imajin.variations.urls import VariationUrls
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
+    from imajin.variations.handler import VariationRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -244,20 +245,27 @@ def local_assistant(settings: Settings) -> Iterator[AssistantService]:
         database.dispose()
 
 
-def register_handlers(platform: Platform) -> None:
-    """Every job kind the platform knows. Later subsystems add theirs here."""
+def variation_renderer(platform: Platform, **options: Any) -> VariationRenderer:
+    """The ``variation`` handler over the platform's collaborators; ``options`` are the
+    handler's own (``renderer``, ``pool``, ``overlap``: tests and benchmarks vary them)."""
     from imajin.variations.handler import VariationRenderer  # noqa: PLC0415  # imports pyvips
 
-    handlers = platform.handlers
-    handlers.register("noop", noop_handler)
-    variations = VariationRenderer(
+    return VariationRenderer(
         repository=platform.variations.repository,
         models=platform.models,
         engine=lambda: platform.engine,
         images=platform.images,
         urls=platform.variations.urls,
         imaging=platform.settings.imaging,
+        **options,
     )
+
+
+def register_handlers(platform: Platform) -> None:
+    """Every job kind the platform knows. Later subsystems add theirs here."""
+    handlers = platform.handlers
+    handlers.register("noop", noop_handler)
+    variations = variation_renderer(platform)
     handlers.register(VARIATION_JOB, variations, settle=variations.settle)
     studio = StudioRenderer(
         engine=lambda: platform.engine,

@@ -16,7 +16,7 @@ from imajin.jobs.models import JobStatus
 from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.handler import Renderer, VariationRenderer
-from imajin.wiring import Platform, build_platform
+from imajin.wiring import Platform, build_platform, variation_renderer
 from tests.conftest import LiveServer
 from tests.variations.test_variations_api import SD15, create, wait_done
 
@@ -38,16 +38,7 @@ def install(platform: Platform) -> Install:
     """Swap in a variation handler whose renderer is ``renderer`` (on the real pool)."""
 
     def swap(renderer: Renderer, overlap: bool) -> VariationRenderer:
-        handler = VariationRenderer(
-            repository=platform.variations.repository,
-            models=platform.models,
-            engine=lambda: platform.engine,
-            images=platform.images,
-            urls=platform.variations.urls,
-            imaging=platform.settings.imaging,
-            renderer=renderer,
-            overlap=overlap,
-        )
+        handler = variation_renderer(platform, renderer=renderer, overlap=overlap)
         platform.handlers.replace("variation", handler)
         return handler
 

@@ -19,7 +19,7 @@ from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.events import VariationEvent
 from imajin.variations.handler import VariationRenderer
-from imajin.wiring import Platform, build_platform
+from imajin.wiring import Platform, build_platform, variation_renderer
 from tests.conftest import LiveServer
 
 FAMILIES = ["og", "hero", "square"]
@@ -198,15 +198,7 @@ def test_one_failing_family_gives_partial_and_the_others_stay_served(
 
     platform.handlers.replace(
         "variation",
-        VariationRenderer(
-            repository=platform.variations.repository,
-            models=platform.models,
-            engine=lambda: platform.engine,
-            images=platform.images,
-            urls=platform.variations.urls,
-            imaging=platform.settings.imaging,
-            renderer=faulty,
-        ),
+        variation_renderer(platform, renderer=faulty),
     )
     with LiveServer(create_app(platform)) as live:
         partial = wait_done(live, create(live, "half", SD15)["id"])

@@ -46,6 +46,7 @@ from imajin.gateway.params import (
 )
 from imajin.gateway.prompts import PromptSteps
 from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.safety import enforce
 
@@ -278,13 +279,6 @@ class Pending(Generic[R]):
     def outcome(self, job: Job) -> R:
         """The response, or the error the job failed with (raised as its own class)."""
         return self.answer.model_validate({**_result_of(job), "job_id": job.id})
-
-
-def route_for_model(model: str) -> str:
-    """The Celery route of a model id: workers started with it as a queue serve that model."""
-    # Jobs route by model (warm-model affinity), as every other engine job does.
-    cleaned = "".join(c if c.isalnum() or c in "._-" else "-" for c in model)[-128:]
-    return cleaned.strip("-") or "default"
 
 
 def _result_of(job: Job) -> dict[str, Any]:

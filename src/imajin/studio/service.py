@@ -32,6 +32,7 @@ from imajin.engine.schedulers import samplers_for
 from imajin.engine.spec import ModelSpec
 from imajin.errors import NotFound
 from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
 from imajin.storage.url_signing import Sign, UrlSigner
@@ -402,13 +403,11 @@ class StudioService:
         priority: int = 0,
         group_id: str | None = None,
     ) -> JobSpec:
-        # Routed by model: a Celery worker with this model warm keeps getting its jobs.
-        route = "".join(c if c.isalnum() or c in "._-" else "_" for c in spec.id)[:128]
         return JobSpec(
             kind=kind,
             params=params.stored(),
             queue=self.settings.queue,
-            route=route or "default",
+            route=route_for_model(spec.id),
             priority=priority,
             group_id=group_id,
         )

@@ -19,9 +19,9 @@ from imajin.errors import NotFound
 from imajin.events.outbox import record_event
 from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
+from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
-from imajin.storage.url_signing import Sign
 from imajin.store.tables import utcnow
 from imajin.variations.errors import UnknownVariationModel, VariationConflict
 from imajin.variations.events import VariationEvent
@@ -222,7 +222,7 @@ class VariationService:
             DerivativePublic(
                 derivative_name=d.name,
                 family=d.family,
-                public_url=self.public_url(variation.name, d.name, d.content_hash, sign=sign),
+                public_url=self.urls.public_url(variation.name, d.name, d.content_hash, sign=sign),
                 width=d.width,
                 height=d.height,
                 file_size=d.bytes,
@@ -245,26 +245,13 @@ class VariationService:
             completed_at=variation.completed_at,
         )
 
-    def public_url(
-        self,
-        variation_name: str,
-        derivative_name: str,
-        content_hash: str,
-        *,
-        sign: Sign | None = None,
-    ) -> str:
-        """A derivative's URL; ``sign`` from ``urls.signing()`` (asked for when absent)."""
-        return self.urls.public_url(variation_name, derivative_name, content_hash, sign=sign)
-
     @staticmethod
     def _job(variation_id: str, model_id: str) -> JobSpec:
-        # Routed by model: a Celery worker with this model warm keeps getting its jobs.
-        route = "".join(c if c.isalnum() or c in "._-" else "_" for c in model_id)[:128]
         return JobSpec(
             kind=JOB_KIND,
             params=VariationJobParams(variation_id=variation_id).model_dump(),
             queue=QUEUE,
-            route=route or "default",
+            route=route_for_model(model_id),
         )
 
 
