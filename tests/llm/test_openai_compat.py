@@ -154,13 +154,14 @@ def test_async_calls_are_concurrent_and_retry(server: FakeOpenAIServer) -> None:
             *(client.acomplete_structured(QUESTION, StyleAnswer) for _ in range(4))
         )
 
-    started = time.monotonic()
     answers = asyncio.run(ask())
 
     assert answers == [StyleAnswer(style="photo", confidence=0.0)] * 4
     assert len(server.requests) == 5
-    # Four 0.3 s answers overlap rather than queue.
-    assert time.monotonic() - started < 1.0
+    # The slow answers were in flight together (counted by the server, not timed: a
+    # wall-clock bound failed on a loaded machine). Queued calls would give 1; the retried
+    # call may arrive after the others, so at least the first round overlaps.
+    assert server.max_in_flight >= 3
 
 
 def test_async_timeout(server: FakeOpenAIServer) -> None:

@@ -66,6 +66,9 @@ class FakeOpenAIServer:
     def __init__(self, replies: Iterable[FakeReply] = (), *, api_key: str | None = None) -> None:
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
+        self.max_in_flight = 0
+        """The most requests the server was answering at one time (concurrency, not speed)."""
+        self._in_flight = 0
         self._replies: deque[FakeReply] = deque(replies)
         self._lock = threading.Lock()
         self._socket = socket.socket()
@@ -111,7 +114,14 @@ class FakeOpenAIServer:
             if self.api_key and request.headers.get("authorization") != f"Bearer {self.api_key}":
                 return _error(401, "Incorrect API key provided.")
             if reply.delay_s:
-                await asyncio.sleep(reply.delay_s)
+                with self._lock:
+                    self._in_flight += 1
+                    self.max_in_flight = max(self.max_in_flight, self._in_flight)
+                try:
+                    await asyncio.sleep(reply.delay_s)
+                finally:
+                    with self._lock:
+                        self._in_flight -= 1
             if reply.status != 200:
                 if reply.body is not None:
                     return Response(reply.body, status_code=reply.status)
