@@ -51,4 +51,4 @@ def test_health_answers_while_the_thread_pool_is_saturated(platform: Platform) -
             release.set()
         assert all(f.result().status_code == 200 for f in blocked)
     assert response.status_code == 200 and response.json()["status"] == "ok"
-    assert elapsed < 1.0
+    assert elapsed < 3.0  # a probe queued behind the pool would time out at 5 s
