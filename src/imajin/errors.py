@@ -126,6 +126,12 @@ class UpstreamError(ImajinError):
         self.body = body
 
 
+class UpstreamTimeout(UpstreamError):
+    """A dependency did not answer in time (HTTP 504)."""
+
+    code = "upstream_timeout"
+
+
 class ServiceUnavailable(UpstreamError):
     """A dependency is unreachable right now (broker, database); try again later."""
 

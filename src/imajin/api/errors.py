@@ -26,6 +26,7 @@ from imajin.errors import (
     ServiceUnavailable,
     Unauthorized,
     UpstreamError,
+    UpstreamTimeout,
     UserError,
 )
 from imajin.logs import request_id_var
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: dict[type[ImajinError], int] = {
     UserError: 400,
     Overloaded: 429,
     ServiceUnavailable: 503,
+    UpstreamTimeout: 504,
     UpstreamError: 502,
     ImajinError: 500,
 }

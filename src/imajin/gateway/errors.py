@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imajin.errors import ImajinError, PolicyViolation, ServiceUnavailable
+from imajin.errors import PolicyViolation, ServiceUnavailable, UpstreamTimeout
 
 STAGES = ("shorten", "expand", "generate", "check", "caption")
 
@@ -26,7 +26,7 @@ class StageUnavailable(ServiceUnavailable):
         self.stage = stage
 
 
-class StageTimeout(ImajinError):
+class StageTimeout(UpstreamTimeout):
     """An LLM step timed out (504); the message names the stage."""
 
     code = "llm_timeout"

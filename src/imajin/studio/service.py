@@ -35,7 +35,7 @@ from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.storage.base import FileStorage
-from imajin.storage.url_signing import Sign, UrlSigner
+from imajin.storage.url_signing import UrlSigner
 from imajin.store.tables import utcnow
 from imajin.studio.catalog import SetCatalog
 from imajin.studio.errors import StudioInvalidInput, StudioNotFound
@@ -322,7 +322,7 @@ class StudioService:
         batches, total = self.batches.page(limit=limit, offset=offset)
         ids = [batch.id for batch in batches]
         counts = self._jobs.status_counts(ids)
-        sign = self.url_signing()  # image URLs are signed while auth is on
+        sign = self.url_signer.signing()  # image URLs are signed while auth is on
         succeeded = self._jobs.in_groups(ids, status=JobStatus.SUCCEEDED)
         thumbnails = {key: sign(url) for key, url in first_thumbnails(succeeded).items()}
         items = [batch_summary(b, counts[b.id], thumbnails.get(b.id)) for b in batches]
@@ -335,7 +335,7 @@ class StudioService:
             NotFound: No such batch (404).
         """
         batch = self.batches.get(batch_id)
-        sign = self.url_signing()  # image URLs are signed while auth is on
+        sign = self.url_signer.signing()  # image URLs are signed while auth is on
         items = [batch_item(job, sign) for job in self.batch_jobs(batch_id)]
         first = next((item.thumbnail_url for item in items if item.thumbnail_url), None)
         summary = batch_summary(batch, self.batch_counts(batch_id), first)
@@ -365,10 +365,6 @@ class StudioService:
     def public_config(self) -> StudioConfigPublic:
         """The studio defaults in force."""
         return StudioConfigPublic.model_validate(self.config.current().model_dump())
-
-    def url_signing(self) -> Sign:
-        """Signs output URLs for one response (unchanged while auth is off)."""
-        return self.url_signer.signing()
 
     # -- defaults and themes -----------------------------------------------------------
 

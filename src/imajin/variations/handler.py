@@ -335,8 +335,9 @@ class VariationRenderer:
             raise VariationFailed(f"Every family failed: {message}")
 
         fresh = self._repository.get(variation.id)
+        sign = self._urls.signing()  # once for the event, not once per URL
         urls = {
-            d.name: self._urls.public_url(fresh.name, d.name, d.content_hash)
+            d.name: self._urls.public_url(fresh.name, d.name, d.content_hash, sign=sign)
             for d in fresh.derivatives
             if not d.is_master
         }

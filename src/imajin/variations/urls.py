@@ -30,10 +30,10 @@ class VariationUrls:
         derivative_name: str,
         content_hash: str,
         *,
-        sign: Sign | None = None,
+        sign: Sign,
     ) -> str:
-        """A derivative's URL; ``sign`` from :meth:`signing` (asked for when absent)."""
-        sign = sign or self.signing()
+        """A derivative's URL, signed by ``sign`` (from :meth:`signing`, once per response:
+        whether auth is on may take a query)."""
         # The version is the content: a regenerate that changes pixels changes the URL,
         # so a CDN may cache each URL forever. Signed before the base is put in front:
         # the server checks the path it is asked for.

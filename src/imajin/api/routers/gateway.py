@@ -6,15 +6,14 @@ depends on the service (``GatewayDep``), not on the platform.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from imajin.api.auth import GenerateAccess
-from imajin.api.errors import error_response
 from imajin.api.openapi import error_responses
 from imajin.contracts.gateway import (
     Accepted,
@@ -28,12 +27,9 @@ from imajin.contracts.gateway import (
     ImagegenRequest,
     ImagegenResponse,
 )
-from imajin.gateway.errors import StageTimeout
 from imajin.gateway.service import GatewayService, Pending, R
 
 router = APIRouter(prefix="/v1", tags=["gateway"], dependencies=[GenerateAccess])
-
-T = TypeVar("T")
 
 
 def get_gateway(request: Request) -> GatewayService:
@@ -52,30 +48,13 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _answer(call: Callable[[], T]) -> T | JSONResponse:
-    """The service's answer; 202 for a job past its timeout, 504 for a stage timeout."""
-    try:
-        result = call()
-    except StageTimeout as exc:
-        return error_response(504, exc.to_dict())
-    if isinstance(result, Accepted):
-        return JSONResponse(result.model_dump(), status_code=202)
-    return result
-
-
 async def _waited(gateway: GatewayService, submit: Callable[[], Pending[R]]) -> object:
     """Submit on a worker thread (database work), then wait for the job on the event loop:
-    a request waiting up to its endpoint's timeout holds no request thread."""
+    a request waiting up to its endpoint's timeout holds no request thread. A job still
+    running at the timeout answers 202 with its id (errors map by class, a stage timeout
+    to 504)."""
     pending = await to_thread.run_sync(submit)
-    return await _answer_async(gateway.wait_async(pending))
-
-
-async def _answer_async(waiting: Awaitable[T]) -> T | JSONResponse:
-    """:func:`_answer` for an awaited answer."""
-    try:
-        result = await waiting
-    except StageTimeout as exc:
-        return error_response(504, exc.to_dict())
+    result = await gateway.wait_async(pending)
     if isinstance(result, Accepted):
         return JSONResponse(result.model_dump(), status_code=202)
     return result
@@ -98,12 +77,12 @@ async def chat_scenes(body: ChatImageRequest, gateway: GatewayDep) -> object:
 
 @router.post("/chat/{kind}/expand", response_model=ExpandResponse, responses=_STEP)
 def chat_expand(kind: ChatKind, body: ExpandRequest, gateway: GatewayDep) -> object:
-    return _answer(lambda: gateway.expand(kind, body))
+    return gateway.expand(kind, body)
 
 
 @router.post("/chat/1to1/caption", response_model=CaptionResponse, responses=_STEP)
 def chat_caption(body: CaptionRequest, gateway: GatewayDep) -> object:
-    return _answer(lambda: gateway.caption(body))
+    return gateway.caption(body)
 
 
 @router.post("/imagegen", response_model=ImagegenResponse, responses=_ACCEPTED)
