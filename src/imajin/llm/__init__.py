@@ -16,6 +16,7 @@ from imajin.llm.base import BackendOptions, LLMBackend
 from imajin.llm.client import LLMClient, ModelResolver, ResolvedModel, StaticModels
 from imajin.llm.errors import (
     BackendNotInstalled,
+    ImagesNotSupported,
     InvalidSchema,
     LLMConfigError,
     LLMError,
@@ -28,7 +29,13 @@ from imajin.llm.errors import (
     UnknownBackend,
     UnknownModel,
 )
-from imajin.llm.messages import Completion, CompletionRequest, Message, PromptGuard
+from imajin.llm.messages import (
+    Completion,
+    CompletionRequest,
+    Message,
+    MessageImage,
+    PromptGuard,
+)
 from imajin.llm.model_registry import LLMRegistry
 from imajin.llm.registry import backend_class, backend_names, register_backend
 from imajin.llm.scripted import ScriptedBackend
@@ -40,6 +47,7 @@ __all__ = [
     "CallPolicy",
     "Completion",
     "CompletionRequest",
+    "ImagesNotSupported",
     "InvalidSchema",
     "LLMBackend",
     "LLMClient",
@@ -53,6 +61,7 @@ __all__ = [
     "LLMUnavailable",
     "LLMUpstreamError",
     "Message",
+    "MessageImage",
     "ModelDefinition",
     "ModelResolver",
     "PromptGuard",

@@ -36,6 +36,8 @@ class LLMBackend(ABC):
     """Honours ``CompletionRequest.json_schema`` (constrained decoding or server-side)."""
     supports_streaming: ClassVar[bool] = False
     """Can stream tokens; no built-in backend streams yet."""
+    supports_vision: ClassVar[bool] = False
+    """Can show a model the images of user messages; :meth:`sees_images` has the final word."""
 
     def __init__(self, options: BackendOptions) -> None:
         if not isinstance(options, self.options_type):
@@ -64,6 +66,20 @@ class LLMBackend(ABC):
 
     def close(self) -> None:  # noqa: B027  # optional hook: most backends hold nothing
         """Release connections or memory; the backend is not used again afterwards."""
+
+    @classmethod
+    def sees_images(cls, options: BackendOptions) -> bool:
+        """Whether a model configured with ``options`` is shown images (the vision capability).
+
+        Defaults to :attr:`supports_vision`; a backend whose models differ (an HTTP API
+        serving text-only and vision models alike) reads it from its options.
+        """
+        return cls.supports_vision
+
+    @property
+    def vision(self) -> bool:
+        """Whether this backend, as configured, shows the model images."""
+        return self.sees_images(self.options)
 
     @classmethod  # noqa: B027  # optional hook: most backends need nothing extra
     def check_available(cls, options: BackendOptions) -> None:

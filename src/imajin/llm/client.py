@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from imajin.config.llm import CallPolicy
 from imajin.llm.base import LLMBackend
-from imajin.llm.errors import UnknownModel
+from imajin.llm.errors import ImagesNotSupported, UnknownModel
 from imajin.llm.messages import Completion, CompletionRequest, Message, PromptGuard
 from imajin.llm.policy import acall_with_retries, call_with_retries
 from imajin.llm.structured import OutputT, StructuredConversation, with_schema_instruction
@@ -260,6 +260,12 @@ class LLMClient:
     ) -> CompletionRequest:
         if not messages:
             raise ValueError("`messages` is empty; pass at least one Message to ask something.")
+        if not resolved.backend.vision and any(message.images for message in messages):
+            raise ImagesNotSupported(
+                f"LLM model {resolved.model_id!r} ({resolved.backend.describe()}) has no vision "
+                "capability, so it cannot be shown images; configure a vision model (for the "
+                "openai backend set options.vision: true when the served model sees images)."
+            )
         policy = resolved.policy
         request = CompletionRequest(
             messages=tuple(messages),

@@ -46,6 +46,12 @@ class BackendNotInstalled(LLMConfigError):
     code = "llm_backend_not_installed"
 
 
+class ImagesNotSupported(LLMConfigError):
+    """Images were sent to a model without the vision capability; name a vision model."""
+
+    code = "llm_no_vision"
+
+
 class InvalidSchema(LLMError, InvalidInput):
     """A JSON schema the backend cannot turn into constrained decoding."""
 

@@ -2,8 +2,9 @@
 
 ``FakeOpenAIServer`` is a real uvicorn server on a loopback port, in a background
 thread. It answers ``POST /v1/chat/completions`` from a queue of :class:`FakeReply`
-(an answer, an HTTP error, a delay), records every request it receives, and once
-the queue is empty answers with the minimal JSON the requested schema allows.
+(an answer, an HTTP error, a delay), records every request it receives (image parts
+included), and once the queue is empty answers with ``respond(body)`` when given, else
+with the minimal JSON the requested schema allows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,26 @@ class RecordedRequest:
     headers: dict[str, str]
     body: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def image_urls(self) -> list[str]:
+        """The ``image_url`` URLs of every message's content parts, in order."""
+        return [
+            part["image_url"]["url"]
+            for message in self.body.get("messages", [])
+            if isinstance(message.get("content"), list)
+            for part in message["content"]
+            if part.get("type") == "image_url"
+        ]
+
+    @property
+    def response_schema(self) -> dict[str, Any] | None:
+        """The JSON schema of ``response_format`` (type ``json_schema``), if one was sent."""
+        response_format = self.body.get("response_format") or {}
+        if response_format.get("type") != "json_schema":
+            return None
+        schema: dict[str, Any] = response_format["json_schema"]["schema"]
+        return schema
+
 
 class FakeOpenAIServer:
     """A local OpenAI-compatible chat server with scripted replies; use it as a context manager.
@@ -61,10 +82,19 @@ class FakeOpenAIServer:
     Args:
         replies: Served in order, one per request; afterwards every answer is the default.
         api_key: When set, requests without ``Authorization: Bearer <api_key>`` get HTTP 401.
+        respond: Once ``replies`` are used up, answers each request body (e.g. from the
+            schema it carries); None for the schema-minimal answer.
     """
 
-    def __init__(self, replies: Iterable[FakeReply] = (), *, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        replies: Iterable[FakeReply] = (),
+        *,
+        api_key: str | None = None,
+        respond: Callable[[dict[str, Any]], str] | None = None,
+    ) -> None:
         self.api_key = api_key
+        self.respond = respond
         self.requests: list[RecordedRequest] = []
         self.max_in_flight = 0
         """The most requests the server was answering at one time (concurrency, not speed)."""
@@ -126,7 +156,9 @@ class FakeOpenAIServer:
                 if reply.body is not None:
                     return Response(reply.body, status_code=reply.status)
                 return _error(reply.status, f"fake failure {reply.status}")
-            content = reply.content if reply.content is not None else _default_content(body)
+            content = reply.content
+            if content is None:
+                content = self.respond(body) if self.respond else _default_content(body)
             return JSONResponse(_completion(body, content, reply.finish_reason))
 
         return app

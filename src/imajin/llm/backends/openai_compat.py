@@ -1,7 +1,9 @@
 """OpenAI-compatible chat completions over HTTP: vLLM, Ollama, llama.cpp server, hosted APIs.
 
-Structured output is requested with ``response_format`` of type ``json_schema``
-(or ``json_object`` for servers that only know that). HTTP 4xx answers are the
+Images of user messages go as ``image_url`` content parts holding base64 ``data:``
+URLs, for models configured with ``vision: true``. Structured output is requested
+with ``response_format`` of type ``json_schema`` (or ``json_object`` for servers
+that only know that). HTTP 4xx answers are the
 request's fault and are not retried; 5xx, 408, 429, timeouts and connection
 failures are upstream failures the client retries.
 """
@@ -23,7 +25,7 @@ from imajin.llm.errors import (
     LLMUnavailable,
     LLMUpstreamError,
 )
-from imajin.llm.messages import Completion, CompletionRequest
+from imajin.llm.messages import Completion, CompletionRequest, Message
 from imajin.llm.structured import closed_schema
 
 # Statuses in the 4xx range that mean "try again later", not "fix the request".
@@ -62,6 +64,12 @@ class OpenAICompatOptions(BackendOptions):
     headers: dict[str, str] = Field(
         default_factory=dict, description="Extra HTTP headers sent with every request."
     )
+    vision: bool = Field(
+        False,
+        description="The served model sees images (a vision-language model such as "
+        "Qwen2-VL or GPT-4o): images are sent as base64 data URLs. Leave false for "
+        "text-only models.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -76,6 +84,7 @@ class OpenAICompatBackend(LLMBackend):
 
     options_type: ClassVar[type[BackendOptions]] = OpenAICompatOptions
     supports_json_schema: ClassVar[bool] = True
+    supports_vision: ClassVar[bool] = True
 
     options: OpenAICompatOptions
 
@@ -114,7 +123,7 @@ class OpenAICompatBackend(LLMBackend):
         """The JSON body sent for ``request``."""
         body: dict[str, Any] = {
             "model": self.options.model,
-            "messages": [message.model_dump() for message in request.messages],
+            "messages": [_wire_message(message) for message in request.messages],
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
         }
@@ -134,6 +143,11 @@ class OpenAICompatBackend(LLMBackend):
         elif schema is not None and mode == "json_object":
             body["response_format"] = {"type": "json_object"}
         return body
+
+    @classmethod
+    def sees_images(cls, options: BackendOptions) -> bool:
+        """``options.vision``: whether the remote model sees images is configuration."""
+        return isinstance(options, OpenAICompatOptions) and options.vision
 
     def describe(self) -> str:
         """``openai:<model> @ <base_url>``."""
@@ -203,6 +217,17 @@ class OpenAICompatBackend(LLMBackend):
         return LLMUpstreamError(
             f"LLM server {self.url} failed with HTTP {status}: {shown}", status=status, body=body
         )
+
+
+def _wire_message(message: Message) -> dict[str, Any]:
+    """A chat message as the API takes it: text alone, or image parts then the text part."""
+    if not message.images:
+        return message.model_dump()
+    parts: list[dict[str, Any]] = [
+        {"type": "image_url", "image_url": {"url": image.data_url}} for image in message.images
+    ]
+    parts.append({"type": "text", "text": message.content})
+    return {"role": message.role, "content": parts}
 
 
 def _api_key(options: OpenAICompatOptions) -> str | None:
