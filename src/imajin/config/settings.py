@@ -23,6 +23,7 @@ from imajin.config.llm import LLMSettings
 from imajin.config.studio import StudioSettings
 from imajin.config.training import TrainingSettings
 from imajin.config.variations import VariationsSettings
+from imajin.config.vision import VisionSettings
 
 # Re-exported (explicitly, for strict type checkers): settings and their callers name it here.
 from imajin.contracts.keys import Scope as Scope  # noqa: PLC0414
@@ -132,6 +133,7 @@ class Settings(Section):
     training: TrainingSettings = TrainingSettings()
     events: EventsSettings = EventsSettings()
     gateway: GatewaySettings = GatewaySettings()
+    vision: VisionSettings = VisionSettings()
 
     @property
     def layout(self) -> DataLayout:

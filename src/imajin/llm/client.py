@@ -174,18 +174,21 @@ class LLMClient:
         *,
         model: str | None = None,
         timeout: float | None = None,
+        output_retries: int | None = None,
     ) -> OutputT:
         """The model's answer to ``messages``, validated into ``output_type``.
 
         An answer that is not valid JSON or fails validation is shown back to the
-        model with the problem, up to ``output_retries`` times.
+        model with the problem, up to ``output_retries`` times (None: the model's
+        configured ``output_retries``). Images of user messages are sent along, to
+        models with the vision capability.
 
         Raises:
             LLMOutputError: No answer validated; carries the last answer and problem.
             UnknownModel, LLMRequestRejected, LLMUpstreamError: As for :meth:`complete`.
         """
         resolved = self.resolve(model)
-        conversation = self._conversation(resolved, messages, output_type)
+        conversation = self._conversation(resolved, messages, output_type, output_retries)
         for _attempt in conversation.attempts():
             request = self._structured_request(resolved, conversation, timeout)
             answer = conversation.accept(
@@ -202,10 +205,11 @@ class LLMClient:
         *,
         model: str | None = None,
         timeout: float | None = None,
+        output_retries: int | None = None,
     ) -> OutputT:
         """The async form of :meth:`complete_structured`."""
         resolved = self.resolve(model)
-        conversation = self._conversation(resolved, messages, output_type)
+        conversation = self._conversation(resolved, messages, output_type, output_retries)
         for _attempt in conversation.attempts():
             request = self._structured_request(resolved, conversation, timeout)
             answer = conversation.accept(
@@ -219,12 +223,19 @@ class LLMClient:
 
     @staticmethod
     def _conversation(
-        resolved: ResolvedModel, messages: Sequence[Message], output_type: type[OutputT]
+        resolved: ResolvedModel,
+        messages: Sequence[Message],
+        output_type: type[OutputT],
+        output_retries: int | None,
     ) -> StructuredConversation[OutputT]:
+        if output_retries is None:
+            output_retries = resolved.policy.output_retries
+        if output_retries < 0:
+            raise ValueError(f"`output_retries` must be at least 0, not {output_retries}.")
         return StructuredConversation(
             messages,
             output_type,
-            attempts=resolved.policy.output_retries + 1,
+            attempts=output_retries + 1,
             schema_in_prompt=resolved.policy.schema_in_prompt,
             model_id=resolved.model_id,
         )

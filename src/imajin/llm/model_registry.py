@@ -79,6 +79,17 @@ class LLMRegistry:
             policy=self.settings.policy_for(model_id),
         )
 
+    def sees_images(self, model_id: str) -> bool:
+        """Whether model ``model_id`` has the vision capability; builds and loads nothing.
+
+        Raises:
+            UnknownModel: ``model_id`` is not configured.
+        """
+        if model_id not in self._options:
+            self.resolve(model_id)  # raises UnknownModel, listing the known ids
+        cls = backend_class(self.settings.models[model_id].backend)
+        return cls.sees_images(self._options[model_id])
+
     def client_for(self, model_id: str | None = None) -> LLMClient:
         """A client whose calls default to ``model_id`` (None: the configured default).
 
