@@ -49,8 +49,8 @@ class ModelDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     backend: str = Field(
-        description="Registered backend name: transformers-gguf, llamacpp, openai, scripted, "
-        "or one a plugin registered."
+        description="Registered backend name: transformers-gguf, transformers-vlm, llamacpp, "
+        "openai, scripted, or one a plugin registered."
     )
     options: dict[str, Any] = Field(
         default_factory=dict,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from imajin.llm.backends.llamacpp import LlamaCppBackend
 from imajin.llm.backends.openai_compat import OpenAICompatBackend
 from imajin.llm.backends.transformers_gguf import TransformersGGUFBackend
+from imajin.llm.backends.transformers_vlm import TransformersVLMBackend
 from imajin.llm.base import LLMBackend
 from imajin.llm.errors import UnknownBackend
 from imajin.llm.scripted import ScriptedBackend
@@ -55,6 +56,7 @@ def backend_names() -> list[str]:
 
 
 register_backend("transformers-gguf", TransformersGGUFBackend)
+register_backend("transformers-vlm", TransformersVLMBackend)
 register_backend("llamacpp", LlamaCppBackend)
 register_backend("openai", OpenAICompatBackend)
 register_backend("scripted", ScriptedBackend)

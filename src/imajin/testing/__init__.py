@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         build_tiny_sdxl,
         build_tiny_zimage,
     )
+    from imajin.testing.tiny_vlm import build_tiny_qwen2_vl
 
 _LAZY = {
     "LORA_ARCHITECTURES": "imajin.testing.tiny_lora",
@@ -42,6 +43,7 @@ _LAZY = {
     "build_tiny_sd15": "imajin.testing.tiny_models",
     "build_tiny_sdxl": "imajin.testing.tiny_models",
     "build_tiny_zimage": "imajin.testing.tiny_models",
+    "build_tiny_qwen2_vl": "imajin.testing.tiny_vlm",
 }
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "TinyFamily",
     "build_tiny_lora",
     "build_tiny_model",
+    "build_tiny_qwen2_vl",
     "build_tiny_sd3",
     "build_tiny_sd15",
     "build_tiny_sdxl",

@@ -71,6 +71,12 @@ def tiny_zimage_path(tiny_models_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_qwen2_vl_path(tiny_models_dir: Path) -> Path:
+    """Folder of a tiny random-weight Qwen2-VL (vision-language model, ~110k parameters)."""
+    return testing.build_tiny_qwen2_vl(tiny_models_dir / "tiny-qwen2-vl")
+
+
+@pytest.fixture(scope="session")
 def tiny_sd15_lora(tiny_models_dir: Path, tiny_sd15_path: Path) -> Path:
     """A rank-4 random LoRA file for the tiny SD 1.5 (seed 1)."""
     out = tiny_models_dir / "loras" / "tiny-sd15-a.safetensors"

@@ -72,3 +72,36 @@ def build_tiny_qwen_tokenizer() -> Qwen2Tokenizer:
     tokenizer.add_special_tokens({"additional_special_tokens": list(QWEN_SPECIAL_TOKENS[1:])})
     tokenizer.chat_template = _CHATML_TEMPLATE
     return tokenizer
+
+
+QWEN_VL_SPECIAL_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+# Qwen2-VL's template, cut to what imajin sends: string content, or parts of type
+# image (one placeholder each, expanded to the image's tokens later) and text.
+_QWEN_VL_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def build_tiny_qwen_vl_tokenizer() -> Qwen2Tokenizer:
+    """:func:`build_tiny_qwen_tokenizer` plus Qwen2-VL's vision tokens and image-aware template.
+
+    Its end-of-sequence token is ``<|im_end|>``, as in Qwen2-VL-Instruct, so a
+    constrained decoder ends answers the way the real model does.
+    """
+    tokenizer = build_tiny_qwen_tokenizer()
+    tokenizer.add_special_tokens(
+        {
+            "additional_special_tokens": [*QWEN_SPECIAL_TOKENS[1:], *QWEN_VL_SPECIAL_TOKENS],
+            "eos_token": "<|im_end|>",
+            "pad_token": QWEN_SPECIAL_TOKENS[0],
+        }
+    )
+    tokenizer.chat_template = _QWEN_VL_TEMPLATE
+    tokenizer.model_max_length = 4096  # one token per byte: questions run to thousands
+    return tokenizer

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -78,11 +79,39 @@ def generate(loaded: LoadedModel, request: CompletionRequest) -> Completion:
         return_dict=True,
         return_tensors="pt",
     ).to(loaded.device)
+    return constrained_generate(
+        model=loaded.model,
+        tokenizer=tokenizer,
+        grammar_tokenizer=loaded.grammar_tokenizer,
+        inputs=inputs,
+        request=request,
+        name=loaded.name,
+    )
+
+
+def constrained_generate(
+    *,
+    model: Any,
+    tokenizer: Any,
+    grammar_tokenizer: llguidance.LLTokenizer,
+    inputs: Mapping[str, Any],
+    request: CompletionRequest,
+    name: str,
+) -> Completion:
+    """Generate from prepared model ``inputs`` (``input_ids`` and any others ``generate`` takes).
+
+    Shared by the text and the vision-language backends: schema constraint, deadline,
+    seeded sampling and decoding are the same for both.
+
+    Raises:
+        LLMTimeout: Generation ran past ``request.timeout_s``.
+        InvalidSchema: The schema cannot be compiled for constrained decoding.
+    """
     prompt_length = int(inputs["input_ids"].shape[1])
     # 2. Constrain to the schema, and stop at the deadline.
     processors = LogitsProcessorList()
     if request.json_schema is not None:
-        matcher = schema_matcher(loaded.grammar_tokenizer, request.json_schema)
+        matcher = schema_matcher(grammar_tokenizer, request.json_schema)
         processors.append(GrammarLogitsProcessor(matcher, prompt_length=prompt_length))
     deadline = DeadlineCriteria(request.timeout_s)
     # 3. Generate: greedy unless a temperature is set; seeded without touching the global RNG.
@@ -92,7 +121,7 @@ def generate(loaded: LoadedModel, request: CompletionRequest) -> Completion:
     with torch.inference_mode(), torch.random.fork_rng(devices=[]):
         if request.seed is not None:
             torch.manual_seed(request.seed)
-        output = loaded.model.generate(
+        output = model.generate(
             **inputs,
             **sampling,
             max_new_tokens=request.max_tokens,
@@ -102,7 +131,7 @@ def generate(loaded: LoadedModel, request: CompletionRequest) -> Completion:
         )
     if deadline.expired:
         raise LLMTimeout(
-            f"The local model {loaded.name} did not finish within the {request.timeout_s:g} s "
+            f"The local model {name} did not finish within the {request.timeout_s:g} s "
             "timeout; raise llm.timeout_s, lower max_tokens, or use a smaller model.",
             retryable=False,  # it would take as long again
         )
