@@ -17,6 +17,7 @@ from PIL import Image
 from skimage import data
 
 from imajin.api.errors import status_for
+from imajin.assistant.rule_one import RuleOneGuard, check_messages
 from imajin.config import Settings
 from imajin.errors import ConfigError
 from imajin.llm import LLMRegistry, MessageImage
@@ -127,6 +128,21 @@ def test_sends_face_and_photo_as_data_urls_with_the_schema(
     system, user = request.body["messages"]
     assert system["role"] == "system" and shipped.system in system["content"]
     assert user["content"][-1] == {"type": "text", "text": shipped.question}
+
+
+def test_the_shipped_prompts_pass_the_prompt_guard(
+    server: FakeOpenAIServer, photo: RGBImage, face: RGBImage
+) -> None:
+    # The platform's registry checks every prompt (SPEC §4.3 rule 1) and raises in
+    # development mode; the schema described in the system message is JSON, hence data.
+    settings = settings_for(server.base_url)
+    guard = RuleOneGuard(development_mode=True)
+    extractor = build_feature_extractor(settings, LLMRegistry(settings.llm, prompt_guard=guard))
+    assert extractor is not None
+
+    assert check_messages(extractor.messages(face=face, image=photo)) == []
+    extractor.extract(face=face, image=photo)
+    assert len(server.requests) == 1
 
 
 def test_png_format_and_an_operator_schema_file(
