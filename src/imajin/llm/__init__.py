@@ -1,9 +1,12 @@
-"""LLM client abstraction and backends: embedded GGUF, llama.cpp, OpenAI-compatible, scripted.
+"""LLM client abstraction and backends: embedded GGUF, local VLM, llama.cpp, OpenAI-compatible,
+scripted.
 
 Callers hold an :class:`LLMClient` (usually from :class:`LLMRegistry`, built from
 :class:`LLMSettings`) and ask it for text (:meth:`LLMClient.complete`) or for a
 validated pydantic object (:meth:`LLMClient.complete_structured`), sync or async.
 Backends subclass :class:`LLMBackend` and register with :func:`register_backend`.
+A user :class:`Message` may carry images (:class:`MessageImage`) for models whose
+backend has the ``vision`` capability (:meth:`LLMBackend.sees_images`).
 
 Importing this package loads no model and no torch; backends import their
 libraries on first use.

@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 from typing import Any, Literal
 
-from PIL import Image
-
 from imajin.config import Settings
 from imajin.llm.client import LLMClient
 from imajin.llm.errors import LLMError, LLMOutputError, LLMTimeout
@@ -144,7 +142,9 @@ def encode_image(pixels: RGBImage, *, max_side: int, fmt: ImageFormat) -> Messag
             f"an image must be an H×W×3 uint8 RGB array, not {pixels.dtype.name} of shape "
             f"{pixels.shape}"
         )
-    picture = Image.fromarray(pixels, mode="RGB")
+    from PIL import Image  # noqa: PLC0415 - importing imajin.vision stays light
+
+    picture = Image.fromarray(pixels)
     if max(picture.size) > max_side:
         picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()

@@ -3,9 +3,9 @@
 Images of user messages go as ``image_url`` content parts holding base64 ``data:``
 URLs, for models configured with ``vision: true``. Structured output is requested
 with ``response_format`` of type ``json_schema`` (or ``json_object`` for servers
-that only know that). HTTP 4xx answers are the
-request's fault and are not retried; 5xx, 408, 429, timeouts and connection
-failures are upstream failures the client retries.
+that only know that). HTTP 4xx answers are the request's fault and are not
+retried; 5xx, 408, 429, timeouts and connection failures are upstream failures
+the client retries.
 """
 
 from __future__ import annotations

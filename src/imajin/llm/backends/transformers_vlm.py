@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
-from huggingface_hub import try_to_load_from_cache
 from pydantic import Field, model_validator
 
 from imajin.llm.base import BackendOptions, LLMBackend
@@ -77,6 +76,9 @@ def model_folder(options: TransformersVLMOptions) -> Path:
                 "model folder."
             )
         return options.model_path
+    # Imported here: registering the backend must stay light (huggingface_hub is not).
+    from huggingface_hub import try_to_load_from_cache  # noqa: PLC0415
+
     repo = str(options.model)
     cache = str(options.cache_dir) if options.cache_dir else None
     found = try_to_load_from_cache(repo, "config.json", cache_dir=cache)
