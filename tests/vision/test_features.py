@@ -21,7 +21,7 @@ from imajin.assistant.rule_one import RuleOneGuard, check_messages
 from imajin.config import Settings
 from imajin.errors import ConfigError
 from imajin.llm import LLMRegistry, MessageImage
-from imajin.llm.testing import FakeOpenAIServer, FakeReply
+from imajin.llm.testing import FakeOpenAIServer, FakeReply, schema_answer
 from imajin.vision import (
     NO_VISION_MODEL_MESSAGE,
     FeatureExtractor,
@@ -297,3 +297,18 @@ def test_images_must_be_rgb_uint8(server: FakeOpenAIServer, photo: RGBImage) -> 
     with pytest.raises(ValueError, match="H×W×3 uint8 RGB"):
         extractor.extract(face=photo.astype(np.float32), image=photo)  # type: ignore[arg-type]
     assert server.requests == []
+
+
+def test_schema_answer_sets_fields_and_the_minor_rule_reads_them(
+    photo: RGBImage, face: RGBImage
+) -> None:
+    with FakeOpenAIServer(respond=schema_answer(age_band="26_35", glasses="glasses")) as fake:
+        extractor = extractor_for(settings_for(fake.base_url))
+        adult = extractor.extract(face=face, image=photo)
+    with FakeOpenAIServer() as fake:  # the schema-minimal answer: each field's first value
+        minimal = extractor_for(settings_for(fake.base_url)).extract(face=face, image=photo)
+
+    assert adult["age_band"] == "26_35" and adult["glasses"] == "glasses"
+    assert adult["hair_colour"] == minimal["hair_colour"] == "black"
+    assert not extractor.is_minor(adult)
+    assert minimal["age_band"] == "under_18" and extractor.is_minor(minimal)

@@ -164,6 +164,29 @@ class FakeOpenAIServer:
         return app
 
 
+def schema_answer(**fields: Any) -> Callable[[dict[str, Any]], str]:
+    """A ``respond`` for :class:`FakeOpenAIServer`: the schema-minimal answer with ``fields`` set.
+
+    For example ``FakeOpenAIServer(respond=schema_answer(age_band="26_35"))`` answers every
+    feature question with an adult age band and the first value of every other field.
+
+    Raises (when called):
+        ValueError: The request carries no json_schema, or a field is not in it.
+    """
+
+    def respond(body: dict[str, Any]) -> str:
+        response_format = body.get("response_format") or {}
+        if response_format.get("type") != "json_schema":
+            raise ValueError("schema_answer needs a request with a json_schema response_format")
+        schema = response_format["json_schema"]["schema"]
+        unknown = sorted(set(fields) - set(schema.get("properties", {})))
+        if unknown:
+            raise ValueError(f"schema_answer fields {unknown} are not in the schema sent")
+        return json.dumps({**minimal_instance(schema), **fields})
+
+    return respond
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": "fake_error"}}, status_code=status)
 
