@@ -36,6 +36,7 @@ from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMClient, LLMRegistry
+from imajin.loras import LoraCatalog
 from imajin.retention import RetentionSweeper
 from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
@@ -121,6 +122,7 @@ class Platform:
     metrics: CollectorRegistry
     variations: VariationService
     studio: StudioService
+    loras: LoraCatalog
     llm: LLMRegistry
     assistant: AssistantService
     health_monitor: HealthMonitor  # /health answers from its last checks
@@ -376,6 +378,9 @@ def build_platform(
         metrics=metrics,
         variations=variations,
         studio=studio,
+        loras=LoraCatalog(
+            lora_dirs=settings.layout.lora_dirs(settings.engine.lora_dirs), models=models
+        ),
         llm=llm,
         assistant=overrides.assistant
         or build_assistant_service(settings, llm=llm, database=database),

@@ -129,6 +129,7 @@ class Endpoints:
     get_derivative = Endpoint(calls.get_derivative)
     list_models = Endpoint(calls.list_models)
     ml_health = Endpoint(calls.ml_health)
+    list_loras = Endpoint(calls.list_loras)
 
     # The batch studio (SPEC §5).
     get_config = Endpoint(calls.get_config)

@@ -1,0 +1,14 @@
+"""The model and LoRA pickers' endpoints: LoRA files, and fetching a model."""
+
+from __future__ import annotations
+
+from imajin.client.call import Call, Query, json_as
+from imajin.contracts.loras import LoraPublic
+
+__all__ = ["list_loras"]
+
+
+def list_loras(*, model: str | None = None) -> Call[list[LoraPublic]]:
+    """``GET /api/loras``: the LoRA folders' files; with ``model``, whether each fits it."""
+    params: Query = {"model": model} if model is not None else {}
+    return Call("GET", "/api/loras", json_as(list[LoraPublic]), params=params)
