@@ -37,6 +37,7 @@ from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMClient, LLMRegistry
 from imajin.loras import LoraCatalog
+from imajin.pulls import PULL_JOB, PullService, make_pull_handler
 from imajin.retention import RetentionSweeper
 from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
@@ -123,6 +124,7 @@ class Platform:
     variations: VariationService
     studio: StudioService
     loras: LoraCatalog
+    pulls: PullService
     llm: LLMRegistry
     assistant: AssistantService
     health_monitor: HealthMonitor  # /health answers from its last checks
@@ -290,6 +292,13 @@ def register_handlers(platform: Platform) -> None:
             cache_dir=platform.settings.engine.cache_dir,
         ),
     )
+    handlers.register(
+        PULL_JOB,
+        make_pull_handler(
+            resolve_model=lambda model: platform.models.get(model, allow_paths=False),
+            cache_dir=platform.settings.engine.cache_dir,
+        ),
+    )
 
 
 def build_platform(
@@ -381,6 +390,7 @@ def build_platform(
         loras=LoraCatalog(
             lora_dirs=settings.layout.lora_dirs(settings.engine.lora_dirs), models=models
         ),
+        pulls=PullService(jobs=jobs, models=models),
         llm=llm,
         assistant=overrides.assistant
         or build_assistant_service(settings, llm=llm, database=database),

@@ -19,6 +19,7 @@ from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.fanout import StreamHub
 from imajin.jobs.service import JobService
 from imajin.loras import LoraCatalog
+from imajin.pulls import PullService
 from imajin.storage.url_signing import Sign
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.studio.service import StudioService
@@ -58,6 +59,10 @@ def get_studio(platform: PlatformDep) -> StudioService:
 
 def get_loras(platform: PlatformDep) -> LoraCatalog:
     return platform.loras
+
+
+def get_pulls(platform: PlatformDep) -> PullService:
+    return platform.pulls
 
 
 def get_jobs(platform: PlatformDep) -> JobService:
@@ -105,6 +110,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 VariationsDep = Annotated[VariationService, Depends(get_variations)]
 StudioDep = Annotated[StudioService, Depends(get_studio)]
 LorasDep = Annotated[LoraCatalog, Depends(get_loras)]
+PullsDep = Annotated[PullService, Depends(get_pulls)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 EventsDep = Annotated[StreamHub, Depends(get_events)]

@@ -23,7 +23,7 @@ from imajin.client.calls_assistant import (
 from imajin.client.calls_gateway import caption, chat_image, expand, imagegen
 from imajin.client.calls_jobs import cancel_job, events, get_job, job_events, list_jobs
 from imajin.client.calls_keys import create_key, list_keys, revoke_key, whoami
-from imajin.client.calls_models import list_loras
+from imajin.client.calls_models import list_loras, pull_model
 from imajin.client.calls_studio import (
     create_batch,
     generate,
@@ -86,6 +86,7 @@ __all__ = [
     "list_sets",
     "list_variations",
     "ml_health",
+    "pull_model",
     "random_theme",
     "regenerate_variation",
     "revoke_key",

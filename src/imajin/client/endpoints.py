@@ -130,6 +130,7 @@ class Endpoints:
     list_models = Endpoint(calls.list_models)
     ml_health = Endpoint(calls.ml_health)
     list_loras = Endpoint(calls.list_loras)
+    pull_model = Endpoint(calls.pull_model)
 
     # The batch studio (SPEC §5).
     get_config = Endpoint(calls.get_config)
