@@ -25,6 +25,7 @@ from imajin.api.routers import (
     models,
     studio,
     system,
+    training,
     variations,
     web,
 )
@@ -88,6 +89,7 @@ def create_app(platform: Platform) -> FastAPI:
         studio.router,
         loras.router,
         models.router,
+        training.router,
         assistant.router,
         gateway.router,
         web.router,

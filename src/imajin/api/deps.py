@@ -23,6 +23,7 @@ from imajin.pulls import PullService
 from imajin.storage.url_signing import Sign
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.studio.service import StudioService
+from imajin.training.service import TrainingService
 from imajin.variations.service import VariationService
 from imajin.wiring import Platform, PlatformHealth
 
@@ -63,6 +64,10 @@ def get_loras(platform: PlatformDep) -> LoraCatalog:
 
 def get_pulls(platform: PlatformDep) -> PullService:
     return platform.pulls
+
+
+def get_training(platform: PlatformDep) -> TrainingService:
+    return platform.training
 
 
 def get_jobs(platform: PlatformDep) -> JobService:
@@ -111,6 +116,7 @@ VariationsDep = Annotated[VariationService, Depends(get_variations)]
 StudioDep = Annotated[StudioService, Depends(get_studio)]
 LorasDep = Annotated[LoraCatalog, Depends(get_loras)]
 PullsDep = Annotated[PullService, Depends(get_pulls)]
+TrainingDep = Annotated[TrainingService, Depends(get_training)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 EventsDep = Annotated[StreamHub, Depends(get_events)]

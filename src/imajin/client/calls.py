@@ -36,6 +36,11 @@ from imajin.client.calls_studio import (
     random_theme,
     update_config,
 )
+from imajin.client.calls_training import (
+    list_training_folders,
+    start_training,
+    training_defaults,
+)
 from imajin.client.calls_variations import (
     create_variation,
     delete_variation,
@@ -84,6 +89,7 @@ __all__ = [
     "list_models",
     "list_pipelines",
     "list_sets",
+    "list_training_folders",
     "list_variations",
     "ml_health",
     "pull_model",
@@ -92,6 +98,8 @@ __all__ = [
     "revoke_key",
     "send_analyze_context",
     "send_generate_prompts",
+    "start_training",
+    "training_defaults",
     "update_config",
     "whoami",
 ]

@@ -132,6 +132,11 @@ class Endpoints:
     list_loras = Endpoint(calls.list_loras)
     pull_model = Endpoint(calls.pull_model)
 
+    # LoRA training.
+    list_training_folders = Endpoint(calls.list_training_folders)
+    training_defaults = Endpoint(calls.training_defaults)
+    start_training = Endpoint(calls.start_training)
+
     # The batch studio (SPEC §5).
     get_config = Endpoint(calls.get_config)
     update_config = Endpoint(calls.update_config)
