@@ -14,6 +14,8 @@ import pytest
 from imajin.api.app import create_app
 from imajin.client import ImajinClient
 from imajin.config.loader import load_settings
+from imajin.config.training import TrainingSettings
+from imajin.contracts.training import TrainingOverrides
 from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.training.prepare import TEXT_ENCODERS
@@ -94,6 +96,10 @@ def test_defaults_are_the_configured_settings_and_trainable_bases(
 
 def test_trainable_families_match_the_trainer() -> None:
     assert set(TRAINABLE_FAMILIES) == set(TEXT_ENCODERS)
+
+
+def test_the_overrides_contract_names_every_training_setting() -> None:
+    assert set(TrainingOverrides.model_fields) == set(TrainingSettings.model_fields)
 
 
 def test_a_three_step_run_reports_its_loss_and_the_lora_is_listed(

@@ -99,7 +99,8 @@ class TrainingService:
                 f"models ({', '.join(self.defaults().bases) or 'none configured'})",
                 field="base",
             )
-        self._check_overrides(request.overrides)
+        overrides = request.overrides.model_dump(exclude_none=True)
+        self._check_overrides(overrides)
         if confined_lora(LoraRequest(id=request.output), lora_dirs=self._lora_dirs) is not None:
             raise Conflict(
                 f"`output`: a LoRA named {request.output!r} exists already; choose another name",
@@ -112,7 +113,7 @@ class TrainingService:
                 data=data,
                 base=spec.id,
                 output=request.output,
-                overrides=request.overrides,
+                overrides=overrides,
                 resume=request.resume,
             )
         )
