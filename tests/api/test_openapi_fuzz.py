@@ -66,8 +66,8 @@ ENVIRON = {
 # configured limits (gateway.max_history_turns and max_message_chars, below the
 # schema's hard caps), the models training accepts as a `base` (SD 1.5 and SDXL ids),
 # and uploaded training `images` (whether the bytes decode as an image). A schema-valid
-# value the server refuses there is a 422 naming the field; any other 422 on a schema-valid request means the schema promises more
-# than the server accepts.
+# value the server refuses there is a 422 naming the field; any other 422 on a
+# schema-valid request means the schema promises more than the server accepts.
 RUN_TIME_FIELDS = (
     "model",
     "generation.model",
