@@ -36,6 +36,8 @@ from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMClient, LLMRegistry
+from imajin.loras import LoraCatalog
+from imajin.pulls import PULL_JOB, PullService, make_pull_handler
 from imajin.retention import RetentionSweeper
 from imajin.safety import build_negative_prompt, complete_negative_prompt, enforce
 from imajin.storage.base import FileStorage
@@ -53,6 +55,7 @@ from imajin.studio.runtime_config import StudioConfigStore
 from imajin.studio.service import StudioService, check_defaults
 from imajin.training.handler import JOB_KIND as TRAINING_JOB
 from imajin.training.handler import make_training_handler
+from imajin.training.service import TrainingService
 from imajin.variations.params import JOB_KIND as VARIATION_JOB
 from imajin.variations.repository import VariationRepository
 from imajin.variations.service import VariationService
@@ -121,6 +124,9 @@ class Platform:
     metrics: CollectorRegistry
     variations: VariationService
     studio: StudioService
+    loras: LoraCatalog
+    pulls: PullService
+    training: TrainingService
     llm: LLMRegistry
     assistant: AssistantService
     health_monitor: HealthMonitor  # /health answers from its last checks
@@ -278,13 +284,21 @@ def register_handlers(platform: Platform) -> None:
     handlers.register(
         TRAINING_JOB,
         make_training_handler(
-            # Training jobs come from the CLI (no HTTP route submits them): paths allowed.
+            # Paths allowed for jobs queued in-process; the HTTP route (TrainingService)
+            # resolves a request's base to a model id before it queues the job.
             resolve_model=lambda model: platform.models.resolve(model, allow_paths=True),
             data_root=platform.settings.layout.training,
             # Straight into the LoRA folder: a trained LoRA is usable by id at once.
             output_root=platform.settings.layout.loras,
             defaults=platform.settings.training,
             offline=platform.settings.engine.offline,
+            cache_dir=platform.settings.engine.cache_dir,
+        ),
+    )
+    handlers.register(
+        PULL_JOB,
+        make_pull_handler(
+            resolve_model=lambda model: platform.models.get(model, allow_paths=False),
             cache_dir=platform.settings.engine.cache_dir,
         ),
     )
@@ -357,6 +371,7 @@ def build_platform(
     )
     # Every prompt sent to an LLM passes the rule-1 guard (SPEC §4.3 rule 6).
     llm = build_llm(settings)
+    lora_dirs = settings.layout.lora_dirs(settings.engine.lora_dirs)
     platform = Platform(
         settings=settings,
         database=database,
@@ -376,6 +391,15 @@ def build_platform(
         metrics=metrics,
         variations=variations,
         studio=studio,
+        loras=LoraCatalog(lora_dirs=lora_dirs, models=models),
+        pulls=PullService(jobs=jobs, models=models),
+        training=TrainingService(
+            jobs=jobs,
+            models=models,
+            root=settings.layout.training,
+            lora_dirs=lora_dirs,
+            defaults=settings.training,
+        ),
         llm=llm,
         assistant=overrides.assistant
         or build_assistant_service(settings, llm=llm, database=database),

@@ -62,12 +62,22 @@ ENVIRON = {
 
 # Fields whose accepted values the server knows only at run time, so no schema can list
 # them: installed model ids, the deployer's assistant instances (an inline instance also
-# has cross-field rules: goal names unique, `reasoning` reserved), and the gateway's
+# has cross-field rules: goal names unique, `reasoning` reserved), the gateway's
 # configured limits (gateway.max_history_turns and max_message_chars, below the
-# schema's hard caps). A schema-valid value the server refuses there is a 422 naming
-# the field; any other 422 on a schema-valid request means the schema promises more
-# than the server accepts.
-RUN_TIME_FIELDS = ("model", "generation.model", "instanceConfig", "instance", "history", "message")
+# schema's hard caps), the models training accepts as a `base` (SD 1.5 and SDXL ids),
+# and uploaded training `images` (whether the bytes decode as an image). A schema-valid
+# value the server refuses there is a 422 naming the field; any other 422 on a
+# schema-valid request means the schema promises more than the server accepts.
+RUN_TIME_FIELDS = (
+    "model",
+    "generation.model",
+    "instanceConfig",
+    "instance",
+    "history",
+    "message",
+    "base",
+    "images",
+)
 
 
 @schemathesis.check

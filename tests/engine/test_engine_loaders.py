@@ -87,7 +87,7 @@ def test_uncached_hub_model_offline_says_how_to_fix(tmp_path: Path) -> None:
     message = caught.value.message
     assert "not in the local Hugging Face cache" in message
     assert "engine.offline" in message
-    assert "huggingface-cli download imajin-tests/not-a-real-model" in message
+    assert f"imajin models pull {spec.id}" in message
 
 
 def test_missing_local_folder_is_reported(tmp_path: Path) -> None:

@@ -156,3 +156,14 @@ def test_cancel_stops_at_a_step_report_and_leaves_no_lora(
     assert sorted(p.name for p in checkpoint_folder(output).iterdir())[-1] == "step-0000002"
     result = run_directly(trainer_platform, params)
     assert result is not None and result["resumed_from"] == 2
+
+
+def test_a_missing_folder_is_named_without_the_servers_data_path(
+    trainer_platform: Platform, tiny_sd15_path: Path
+) -> None:
+    params = {"data": "nothing-here", "base": str(tiny_sd15_path), "output": "x"}
+    with pytest.raises(NotFound) as raised:
+        run_directly(trainer_platform, params)
+    message = raised.value.message
+    assert "'nothing-here'" in message and "training area" in message
+    assert str(trainer_platform.settings.data_dir) not in message

@@ -292,6 +292,8 @@ def test_models_and_ml_health(served: tuple[LiveServer, Platform]) -> None:
     models = httpx.get(live.url + "/api/images/models").json()
     ids = {m["model_id"] for m in models}
     assert {"juggernaut-xi-v11", "animagine-xl-4.0-opt", "z-image-turbo"} <= ids
-    assert all(set(m) == {"type", "model_id", "device", "loaded"} for m in models)
+    fields = {"type", "model_id", "name", "family", "native", "status", "device", "loaded"}
+    fields |= {"downloaded", "scheduler", "samplers"}
+    assert all(set(m) == fields for m in models)
     health = httpx.get(live.url + "/api/images/health/ml").json()
     assert health["status"] == "ok" and len(health["models"]) == len(models)

@@ -18,9 +18,12 @@ from imajin.config.settings import Settings
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.fanout import StreamHub
 from imajin.jobs.service import JobService
+from imajin.loras import LoraCatalog
+from imajin.pulls import PullService
 from imajin.storage.url_signing import Sign
 from imajin.store.api_keys import ApiKeyRepository
 from imajin.studio.service import StudioService
+from imajin.training.service import TrainingService
 from imajin.variations.service import VariationService
 from imajin.wiring import Platform, PlatformHealth
 
@@ -53,6 +56,18 @@ def get_variations(platform: PlatformDep) -> VariationService:
 
 def get_studio(platform: PlatformDep) -> StudioService:
     return platform.studio
+
+
+def get_loras(platform: PlatformDep) -> LoraCatalog:
+    return platform.loras
+
+
+def get_pulls(platform: PlatformDep) -> PullService:
+    return platform.pulls
+
+
+def get_training(platform: PlatformDep) -> TrainingService:
+    return platform.training
 
 
 def get_jobs(platform: PlatformDep) -> JobService:
@@ -99,6 +114,9 @@ async def check_health(request: Request) -> PlatformHealth:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 VariationsDep = Annotated[VariationService, Depends(get_variations)]
 StudioDep = Annotated[StudioService, Depends(get_studio)]
+LorasDep = Annotated[LoraCatalog, Depends(get_loras)]
+PullsDep = Annotated[PullService, Depends(get_pulls)]
+TrainingDep = Annotated[TrainingService, Depends(get_training)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 EventsDep = Annotated[StreamHub, Depends(get_events)]

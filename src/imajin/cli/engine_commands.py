@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
+from imajin.cli import pull_commands
 from imajin.cli.context import engine_from
 from imajin.engine.metadata import format_parameters, read_metadata
 from imajin.engine.parameters import GenerationParameters
@@ -175,6 +176,7 @@ def inspect(
 
 
 models_app = typer.Typer(help="Models the engine knows.", no_args_is_help=True)
+models_app.command("pull")(pull_commands.pull)
 
 
 @models_app.command("list", help="List models: id, style, family, status, loaded, device.")

@@ -4,7 +4,8 @@ Each endpoint is described once; the sync and async clients only send
 (:mod:`imajin.client.endpoints` binds the builders to both). The builders live by
 area, in :mod:`~imajin.client.calls_assistant`, :mod:`~imajin.client.calls_variations`,
 :mod:`~imajin.client.calls_studio`, :mod:`~imajin.client.calls_jobs`,
-:mod:`~imajin.client.calls_gateway` and :mod:`~imajin.client.calls_keys`; this module
+:mod:`~imajin.client.calls_gateway`, :mod:`~imajin.client.calls_models`,
+:mod:`~imajin.client.calls_keys`; this module
 names them all, so ``client.send(calls.get_job(job_id))`` reads the same for each.
 """
 
@@ -22,6 +23,7 @@ from imajin.client.calls_assistant import (
 from imajin.client.calls_gateway import caption, chat_image, expand, imagegen
 from imajin.client.calls_jobs import cancel_job, events, get_job, job_events, list_jobs
 from imajin.client.calls_keys import create_key, list_keys, revoke_key, whoami
+from imajin.client.calls_models import list_loras, pull_model
 from imajin.client.calls_studio import (
     create_batch,
     generate,
@@ -33,6 +35,11 @@ from imajin.client.calls_studio import (
     list_sets,
     random_theme,
     update_config,
+)
+from imajin.client.calls_training import (
+    list_training_folders,
+    start_training,
+    training_defaults,
 )
 from imajin.client.calls_variations import (
     create_variation,
@@ -78,16 +85,21 @@ __all__ = [
     "list_batches",
     "list_jobs",
     "list_keys",
+    "list_loras",
     "list_models",
     "list_pipelines",
     "list_sets",
+    "list_training_folders",
     "list_variations",
     "ml_health",
+    "pull_model",
     "random_theme",
     "regenerate_variation",
     "revoke_key",
     "send_analyze_context",
     "send_generate_prompts",
+    "start_training",
+    "training_defaults",
     "update_config",
     "whoami",
 ]

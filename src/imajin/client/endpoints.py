@@ -129,6 +129,13 @@ class Endpoints:
     get_derivative = Endpoint(calls.get_derivative)
     list_models = Endpoint(calls.list_models)
     ml_health = Endpoint(calls.ml_health)
+    list_loras = Endpoint(calls.list_loras)
+    pull_model = Endpoint(calls.pull_model)
+
+    # LoRA training.
+    list_training_folders = Endpoint(calls.list_training_folders)
+    training_defaults = Endpoint(calls.training_defaults)
+    start_training = Endpoint(calls.start_training)
 
     # The batch studio (SPEC §5).
     get_config = Endpoint(calls.get_config)

@@ -164,8 +164,15 @@ class VariationPage(Camel):
 class ModelPublic(BaseModel):
     type: str = Field(description="The model's style: photorealistic or anime.")
     model_id: str
+    name: str
+    family: str = Field(description="Architecture (`sd15`, `sdxl`, `sd3`, ...).")
+    native: int = Field(description="Native side in pixels.")
+    status: str = Field(description="`default`, `available` or another manifest status.")
     device: str
     loaded: bool
+    downloaded: bool = Field(description="Its weights are on disk (else `imajin models pull`).")
+    scheduler: str = Field(description="Its default sampler.")
+    samplers: list[str] = Field(description="Every sampler a request for it may name.")
 
 
 class MlHealth(BaseModel):

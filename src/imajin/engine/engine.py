@@ -45,7 +45,7 @@ from imajin.engine.request import MAX_SEED, GenerationRequest, parse_request
 from imajin.engine.schedulers import build_scheduler, samplers_for
 from imajin.engine.settings import EngineSettings
 from imajin.engine.spec import ModelSpec
-from imajin.engine.weights import weight_files
+from imajin.engine.weights import is_downloaded, weight_files
 from imajin.errors import ConfigError, InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -114,6 +114,12 @@ class ModelStatus:
     native: int
     loaded: bool
     device: str
+    downloaded: bool
+    """Its weights are on disk (a local source exists, or the hub cache holds the repo)."""
+    scheduler: str
+    """The model's default sampler."""
+    samplers: list[str]
+    """Every sampler name that works with its family."""
 
 
 class Engine:
@@ -439,6 +445,9 @@ class Engine:
             native=spec.native,
             loaded=warm is not None,
             device=device,
+            downloaded=warm is not None or is_downloaded(spec, cache_dir=self.settings.cache_dir),
+            scheduler=spec.scheduler,
+            samplers=samplers_for(FAMILIES[spec.family]),
         )
 
     def _budget_bytes(self, device: torch.device) -> int | None:

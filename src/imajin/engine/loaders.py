@@ -83,6 +83,8 @@ class PipelineLoader:
             if source.kind in ("repo", "folder"):
                 if spec.variant:
                     kwargs["variant"] = spec.variant
+                if spec.revision and source.kind == "repo":
+                    kwargs["revision"] = spec.revision
                 return self.pipeline_class.from_pretrained(source.location, **kwargs)
             if spec.config:
                 kwargs["config"] = spec.config
@@ -97,8 +99,7 @@ def _load_failure_message(
     if not source.is_local and offline:
         return (
             f"model {spec.id!r} ({source.location}) is not in the local Hugging Face cache and "
-            "engine.offline is true. Download it once (huggingface-cli download "
-            f"{source.location.split('/blob/')[0].removeprefix('https://huggingface.co/')}) "
+            f"engine.offline is true. Download it once with `imajin models pull {spec.id}` "
             "or set engine.offline: false"
         )
     return f"model {spec.id!r} could not be loaded from {source.location}: {exc}"

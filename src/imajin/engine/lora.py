@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,13 @@ from safetensors import safe_open
 
 from imajin.engine.errors import IncompatibleLora
 from imajin.engine.families import family_label
+from imajin.engine.lora_header import (
+    DOWN_SUFFIXES,
+    UP_SUFFIXES,
+    LoraHeader,
+    detect_family,
+    holds_lora_weights,
+)
 from imajin.engine.request import LoraRequest
 from imajin.engine.spec import ModelSpec
 from imajin.errors import InvalidInput, NotFound
@@ -30,37 +37,8 @@ from imajin.errors import InvalidInput, NotFound
 logger = logging.getLogger(__name__)
 
 _COMPONENTS = ("unet", "transformer", "text_encoder", "text_encoder_2", "text_encoder_3")
-_DOWN = (
-    ".lora_A.weight",
-    ".lora.down.weight",
-    ".lora_down.weight",
-    ".lora_linear_layer.down.weight",
-)
-_UP = (".lora_B.weight", ".lora.up.weight", ".lora_up.weight", ".lora_linear_layer.up.weight")
-# Width of the text embedding a UNet's cross-attention reads, per architecture.
-_CROSS_ATTENTION_WIDTH = {768: "sd15", 1024: "sd2", 2048: "sdxl"}
-_CROSS_ATTENTION_KEY = re.compile(r"attn2[._]to_k.*(lora_A|lora_down|lora\.down)")
-_ARCHITECTURE_PREFIXES = (
-    ("stable-diffusion-xl", "sdxl"),
-    ("stable-diffusion-v1", "sd15"),
-    ("stable-diffusion-v2", "sd2"),
-    ("stable-diffusion-v3", "sd3"),
-    ("stable-diffusion-3", "sd3"),
-    ("flux", "flux"),
-    ("z-image", "zimage"),
-    ("sdxl", "sdxl"),
-    ("sd_v1", "sd15"),
-    ("sd_v2", "sd2"),
-    ("sd3", "sd3"),
-)
-
-
-@dataclass(frozen=True)
-class LoraHeader:
-    """What a LoRA file's header says, read without loading its tensors."""
-
-    shapes: dict[str, tuple[int, ...]]
-    metadata: dict[str, str] = field(default_factory=dict)
+_DOWN = DOWN_SUFFIXES
+_UP = UP_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -98,32 +76,10 @@ def read_header(path: Path, *, field: str) -> LoraHeader:
         raise InvalidInput(
             f"{field}: {path.name} is not a readable .safetensors LoRA file ({exc})", field=field
         ) from exc
-    if not any(key.endswith(_DOWN + _UP) or "lora" in key for key in shapes):
+    header = LoraHeader(shapes=shapes, metadata=metadata)
+    if not holds_lora_weights(header):
         raise InvalidInput(f"{field}: {path.name} holds no LoRA weights", field=field)
-    return LoraHeader(shapes=shapes, metadata=metadata)
-
-
-def detect_family(header: LoraHeader) -> str | None:
-    """The architecture a LoRA was made for, from its metadata, key names or widths."""
-    declared = (
-        header.metadata.get("modelspec.architecture")
-        or header.metadata.get("ss_base_model_version")
-        or ""
-    ).lower()
-    for prefix, family in _ARCHITECTURE_PREFIXES:
-        if declared.startswith(prefix):
-            return family
-    keys = header.shapes.keys()
-    if any("single_transformer_blocks" in k or "double_blocks" in k for k in keys):
-        return "flux"
-    if any("joint_blocks" in k or ("transformer_blocks" in k and "add_k_proj" in k) for k in keys):
-        return "sd3"
-    if any(k.startswith(("lora_te2_", "text_encoder_2.", "lora_unet_input_blocks_")) for k in keys):
-        return "sdxl"
-    for key, shape in header.shapes.items():
-        if _CROSS_ATTENTION_KEY.search(key) and len(shape) >= 2:
-            return _CROSS_ATTENTION_WIDTH.get(shape[1])
-    return None
+    return header
 
 
 def resolve_lora(request: LoraRequest, *, index: int, search_dirs: Sequence[Path]) -> LoraFile:

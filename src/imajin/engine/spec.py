@@ -39,6 +39,11 @@ class ModelSpec(BaseModel):
     status: Status = "available"
     guidance_rescale: float = Field(default=0.0, ge=0.0, le=1.0)
     variant: str | None = Field(default=None, description="Weights variant, e.g. fp16.")
+    revision: str | None = Field(
+        default=None,
+        pattern=r"^[\w./-]{1,100}$",
+        description="Hub branch, tag or commit of a repo source (default: main).",
+    )
     config: str | None = Field(
         default=None, description="Pipeline config (repo id or folder) for a single-file source."
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from huggingface_hub import try_to_load_from_cache
 
 from imajin.engine.sources import ModelSource
+from imajin.engine.spec import ModelSpec
 
 _DENOISERS = ("unet", "transformer")
 _WEIGHT_GLOBS = ("*.safetensors", "*.bin")
@@ -57,3 +58,14 @@ def weight_files(source: ModelSource, *, cache_dir: Path | None) -> tuple[Path, 
     filename = parts[1].split("/", 1)[1] if "/" in parts[1] else parts[1]
     cached = _cached("/".join(repo_id[-2:]), filename, cache_dir)
     return (cached.parent, [cached]) if cached is not None else None
+
+
+def is_downloaded(spec: ModelSpec, *, cache_dir: Path | None) -> bool:
+    """Whether ``spec``'s weights are on disk: its local file or folder, or in the hub cache.
+
+    A hub repo counts once its ``model_index.json`` and denoiser weights are cached
+    (what a completed ``imajin models pull`` leaves); a partial download may still miss
+    other components, which loading then names.
+    """
+    found = weight_files(spec.parsed_source, cache_dir=cache_dir)
+    return found is not None and any(path.name != "model_index.json" for path in found[1])

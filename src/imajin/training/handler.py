@@ -93,7 +93,9 @@ def make_training_handler(
         data_dir = confine_path(data_root, params.data, field="params.data")
         if not data_dir.is_dir():
             raise NotFound(
-                f"params.data: no training folder {params.data!r} under {data_root}",
+                # The data directory's location is the server's business, not the caller's.
+                f"params.data: no training folder {params.data!r} in the training area "
+                f"(`{data_root.name}/` of the data directory)",
                 field="params.data",
             )
         output = confine_path(output_root, f"{params.output}.safetensors", field="params.output")

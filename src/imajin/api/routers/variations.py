@@ -96,7 +96,19 @@ def delete_variation(variation_id: str, variations: VariationsDep) -> Response:
 @router.get("/models", response_model=list[ModelPublic], dependencies=[ReadAccess])
 def list_models(engine: EngineDep) -> list[ModelPublic]:
     return [
-        ModelPublic(type=m.style, model_id=m.id, device=m.device, loaded=m.loaded)
+        ModelPublic(
+            type=m.style,
+            model_id=m.id,
+            name=m.name,
+            family=m.family,
+            native=m.native,
+            status=m.status,
+            device=m.device,
+            loaded=m.loaded,
+            downloaded=m.downloaded,
+            scheduler=m.scheduler,
+            samplers=m.samplers,
+        )
         for m in engine.list_models()
     ]
 
