@@ -710,7 +710,7 @@ export interface components {
              * @description false: ask the LLM afresh (answers still stored).
              * @default true
              */
-            cache: boolean;
+            cache?: boolean;
         };
         /** ApiKeyCreate */
         ApiKeyCreate: {
@@ -724,7 +724,7 @@ export interface components {
              * @description A label to recognise the key by.
              * @default
              */
-            name: string;
+            name?: string;
         };
         /** ApiKeyCreated */
         ApiKeyCreated: {
@@ -770,7 +770,7 @@ export interface components {
              * @description Goes after the set's base prompt.
              * @default
              */
-            user_theme: string;
+            user_theme?: string;
             /**
              * Seed
              * @description Row i uses seed + i; absent: a random seed.
@@ -781,7 +781,7 @@ export interface components {
              * @description Higher runs first.
              * @default 0
              */
-            priority: number;
+            priority?: number;
         };
         /** BatchCreated */
         BatchCreated: {
@@ -1019,7 +1019,7 @@ export interface components {
              * @description The request field at fault, when one is.
              * @default null
              */
-            field: string | null;
+            field?: string | null;
             /**
              * Requestid
              * @description The X-Request-ID of the request, as in the server log.
@@ -1067,7 +1067,7 @@ export interface components {
              * @description How many prompts (capped by configuration).
              * @default 1
              */
-            count: number;
+            count?: number;
             /**
              * Seed
              * @description Makes the permutations reproducible.
@@ -1080,7 +1080,7 @@ export interface components {
              * @description false: ask the LLM afresh (answers still stored).
              * @default true
              */
-            cache: boolean;
+            cache?: boolean;
         };
         /**
          * GeneratePromptsResponse
@@ -1111,7 +1111,7 @@ export interface components {
              * @description A style (photorealistic, anime), a model id, or a local model path.
              * @default photorealistic
              */
-            model: string;
+            model?: string;
             /**
              * Width
              * @description Pixels; multiple of 8.
@@ -1147,7 +1147,7 @@ export interface components {
              * @description Images to make.
              * @default 1
              */
-            num_images: number;
+            num_images?: number;
             /**
              * Loras
              * @description LoRAs to apply, in order.
@@ -1200,7 +1200,7 @@ export interface components {
              * @description `photorealistic`, `anime` or a model id.
              * @default photorealistic
              */
-            model: string;
+            model?: string;
             /**
              * Negativeprompt
              * @description Absent: the platform prompt for the model.
@@ -1431,7 +1431,7 @@ export interface components {
              * @description Strength; 0 = no effect, above 1 is allowed but often overcooks.
              * @default 1
              */
-            weight: number;
+            weight?: number;
         } & ({
             path: string;
         } | {
@@ -1573,7 +1573,7 @@ export interface components {
              * @description Whether a request must give it.
              * @default false
              */
-            required: boolean;
+            required?: boolean;
             /**
              * Default
              * @description Used when a request leaves it out.
@@ -1604,7 +1604,7 @@ export interface components {
              * @default platform
              * @enum {string}
              */
-            negativeMode: "platform" | "indexable";
+            negativeMode?: "platform" | "indexable";
             /**
              * Width
              * @description Image width in pixels.
@@ -1620,7 +1620,7 @@ export interface components {
              * @description Prompts depict a person: apply the adult-character guard (§1.1).
              * @default false
              */
-            character: boolean;
+            character?: boolean;
         };
         /**
          * PipelineSpec
@@ -1707,7 +1707,7 @@ export interface components {
              * @description Pick a new random seed instead of reusing it.
              * @default false
              */
-            newSeed: boolean;
+            newSeed?: boolean;
         };
         /**
          * Scope
@@ -1845,7 +1845,7 @@ export interface components {
              * Category
              * @default general
              */
-            category: string;
+            category?: string;
             generation: components["schemas"]["GenerationInput"];
             /** Families */
             families?: ("square" | "hero" | "portrait" | "og" | "compact" | "tall" | "ultrawide" | "sidebar" | "header")[];

@@ -118,9 +118,9 @@ def openapi(
     ),
 )
 def ts_client(
-    directory: Annotated[
-        Path, typer.Argument(help="The TypeScript client's folder.")
-    ] = Path("clients/typescript"),
+    directory: Annotated[Path, typer.Argument(help="The TypeScript client's folder.")] = Path(
+        "clients/typescript"
+    ),
     check: Annotated[
         bool, typer.Option("--check", help="Only report stale files (exit 1 if any).")
     ] = False,

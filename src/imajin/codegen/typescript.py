@@ -122,7 +122,8 @@ def render_schema(client_dir: Path) -> str:
         document, out = Path(folder) / "openapi.json", Path(folder) / "schema.d.ts"
         document.write_text(openapi_json(), encoding="utf-8")
         done = subprocess.run(  # noqa: S603  # our own tool path and temporary files
-            [str(tool), str(document), "--output", str(out)],
+            # A default makes a field optional to send, not present in every answer.
+            [str(tool), str(document), "--default-non-nullable", "false", "--output", str(out)],
             capture_output=True,
             text=True,
             check=False,
