@@ -69,7 +69,7 @@ def _node_tools() -> Path:
 
 
 def _imajin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603  # this interpreter, our own CLI
+    return subprocess.run(  # this interpreter, our own CLI
         [sys.executable, "-m", "imajin", *args],
         capture_output=True,
         text=True,
@@ -155,7 +155,7 @@ def served(tmp_path: Path, tiny_sd15_path: Path, tiny_zimage_path: Path) -> Iter
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(_config()), encoding="utf-8")
     port = free_port()
     log = (tmp_path / "serve.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(  # noqa: S603  # this interpreter, our own CLI
+    process = subprocess.Popen(  # this interpreter, our own CLI
         [sys.executable, "-m", "imajin", "serve", "--port", str(port)],
         env={**os.environ, "IMAJIN_DATA_DIR": str(data)},
         cwd=tmp_path,
@@ -188,7 +188,7 @@ def test_the_node_suite_passes_against_a_live_server(served: str, tmp_path: Path
     node = _node_tools()
     build = tmp_path / "build"
     tsc = CLIENT / "node_modules" / ".bin" / "tsc"
-    compiled = subprocess.run(  # noqa: S603  # the client's own TypeScript compiler
+    compiled = subprocess.run(  # the client's own TypeScript compiler
         [str(tsc), "-p", str(CLIENT / "tsconfig.test.json"), "--outDir", str(build)],
         capture_output=True,
         text=True,
@@ -208,7 +208,7 @@ def test_the_node_suite_passes_against_a_live_server(served: str, tmp_path: Path
         "IMAJIN_MODEL": "tiny-sd15",
         "IMAJIN_EXPECTED": str(expected),
     }
-    ran = subprocess.run(  # noqa: S603  # node's own test runner over the compiled tests
+    ran = subprocess.run(  # node's own test runner over the compiled tests
         [str(node), "--test", "--test-reporter=spec", *tests],
         capture_output=True,
         text=True,
