@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +167,7 @@ def served(tmp_path: Path, tiny_sd15_path: Path, tiny_zimage_path: Path) -> Iter
     log = (tmp_path / "serve.log").open("w", encoding="utf-8")
     process = subprocess.Popen(  # this interpreter, our own CLI
         [sys.executable, "-m", "imajin", "serve", "--port", str(port)],
-        env={**os.environ, "IMAJIN_DATA_DIR": str(data)},
+        env={**_without_imajin(os.environ), "IMAJIN_DATA_DIR": str(data)},
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -184,6 +184,11 @@ def served(tmp_path: Path, tiny_sd15_path: Path, tiny_zimage_path: Path) -> Iter
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def _without_imajin(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment less IMAJIN_* settings: the server reads only its config.yaml."""
+    return {key: value for key, value in environ.items() if not key.startswith("IMAJIN_")}
 
 
 def _answers(url: str) -> bool:

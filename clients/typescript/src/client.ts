@@ -53,7 +53,12 @@ const CHAT_PATHS = {
 } as const satisfies Record<ChatKind, keyof paths>;
 
 // The profile endpoints (SPEC §6.2) may be missing from an older server's schema.
-type ApiPath = keyof paths | "/v1/profile/create" | "/v1/profile/analyze" | "/v1/profile/generate";
+type ApiPath =
+  | keyof paths
+  | "/v1/profile/create"
+  | "/v1/profile/analyze"
+  | "/v1/profile/generate"
+  | "/v1/profile/selfies/{selfie_id}";
 
 export interface ClientOptions {
   /** The server's origin, e.g. `http://127.0.0.1:8000` (a path prefix is kept). */
@@ -103,7 +108,8 @@ interface Request extends CallOptions {
 
 /** True when a gateway answer is the 202 of a job that outlived the endpoint's timeout. */
 export function isAccepted<T extends object>(answer: T | Accepted): answer is Accepted {
-  return !("image_base64" in answer);
+  const keys = Object.keys(answer);
+  return keys.length === 1 && keys[0] === "job_id";
 }
 
 /** The client. One instance per server; it holds no connection state. */
@@ -403,8 +409,11 @@ export class JobsApi {
 export class ProfileApi {
   constructor(private readonly client: ImajinClient) {}
 
-  /** `POST /v1/profile/analyze` (multipart `selfie`) → the features and the face found. */
-  analyze(selfie: Selfie, options?: CallOptions): Promise<ProfileAnalysis> {
+  /**
+   * `POST /v1/profile/analyze` (multipart `selfie`) → the features and the face found.
+   * Like every profile call, past the endpoint's timeout the answer is a 202 `{job_id}`.
+   */
+  analyze(selfie: Selfie, options?: CallOptions): Promise<ProfileAnalysis | Accepted> {
     return this.client.json("POST", "/v1/profile/analyze", { ...options, form: selfieForm(selfie) });
   }
 
@@ -413,15 +422,26 @@ export class ProfileApi {
     selfie: Selfie,
     fields: { style?: ProfileStyle } = {},
     options?: CallOptions,
-  ): Promise<ProfileCreated> {
+  ): Promise<ProfileCreated | Accepted> {
     const form = selfieForm(selfie);
     if (fields.style !== undefined) form.append("style", fields.style);
     return this.client.json("POST", "/v1/profile/create", { ...options, form });
   }
 
   /** `POST /v1/profile/generate` (JSON) → an avatar from features already extracted. */
-  generate(body: ProfileGenerateRequest, options?: CallOptions): Promise<ProfileGenerated> {
+  generate(
+    body: ProfileGenerateRequest,
+    options?: CallOptions,
+  ): Promise<ProfileGenerated | Accepted> {
     return this.client.json("POST", "/v1/profile/generate", { ...options, json: body });
+  }
+
+  /** `DELETE /v1/profile/selfies/{id}`: a kept selfie (servers that keep them). */
+  async deleteSelfie(selfieId: string, options?: CallOptions): Promise<void> {
+    await this.client.send("DELETE", "/v1/profile/selfies/{selfie_id}", {
+      ...options,
+      params: { selfie_id: selfieId },
+    });
   }
 }
 

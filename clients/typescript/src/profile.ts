@@ -1,7 +1,7 @@
 /**
  * Types of the profile endpoints, written from SPEC §6.2 (the request and
- * answer shapes are part of the contract) for servers whose OpenAPI document
- * does not describe them yet.
+ * answer shapes are part of the contract), with the keys the server adds marked
+ * optional, for servers whose OpenAPI document does not describe them yet.
  */
 
 export type ProfileStyle = "photorealistic" | "anime";
@@ -22,21 +22,33 @@ export interface Face {
   box: FaceBox | null;
   /** 0–1, from detection confidence, face size, sharpness and exposure. */
   quality_score: number;
+  /** How many faces were found; the largest is the one used. */
+  faces_found?: number;
 }
 
 /** Features the vision model read (the feature schema is server configuration). */
 export type ProfileFeatures = Record<string, unknown>;
 
-export interface ProfileAnalysis {
-  features: ProfileFeatures;
-  face: Face;
+/** Keys every profile answer may carry. */
+interface ProfileJob {
+  job_id?: string;
+  /** Set when the server keeps selfies: remove one with `profile.deleteSelfie`. */
+  selfie_id?: string | null;
 }
 
-export interface ProfileCreated {
+export interface ProfileAnalysis extends ProfileJob {
+  /** Null when the server has no vision model (`message` says why). */
+  features: ProfileFeatures | null;
+  face: Face;
+  message?: string | null;
+}
+
+export interface ProfileCreated extends ProfileJob {
   image_base64: string;
   prompt_used: string;
   features: ProfileFeatures;
   face: Face;
+  seed?: number;
 }
 
 export interface ProfileGenerateRequest {
@@ -45,7 +57,7 @@ export interface ProfileGenerateRequest {
   seed?: number;
 }
 
-export interface ProfileGenerated {
+export interface ProfileGenerated extends ProfileJob {
   image_base64: string;
   prompt_used: string;
   seed: number;

@@ -12,6 +12,7 @@ import {
   derivative,
   ImajinClient,
   isAccepted,
+  type ProfileAnalysis,
   type ServerEvent,
   type VariationPublic,
 } from "../src/index.js";
@@ -184,9 +185,32 @@ describe("profile endpoints", { skip: NO_SERVER }, async () => {
   const present = document !== null && "/v1/profile/analyze" in document.paths;
   const skip = present ? false : "this server has no /v1/profile endpoints yet (SPEC §6.2)";
 
-  it("profile.analyze refuses a file that is not an image, naming the field", { skip }, async () => {
+  it("profile.generate sends JSON: a bad style is a 422 naming the field", { skip }, async () => {
+    const error = await rejection(
+      client.profile.generate({ features: {}, style: "watercolour" as "anime", seed: 1 }),
+    );
+    assert.equal(error.status, 422);
+    assert.equal(error.field, "style");
+  });
+
+  it("profile.analyze uploads a selfie: the face report comes back", { skip }, async () => {
+    // A real PNG to upload: the gateway's chat image (tiny Z-Image, so no face in it).
+    const chat = await client.chat("1to1", { message: "a lighthouse at noon", seed: 9 });
+    assert.ok(!isAccepted(chat));
+    const png = Buffer.from((chat as ChatImageResponse).image_base64, "base64");
+    const answer = await client.profile.analyze({ data: new Blob([png], { type: "image/png" }), filename: "me.png" });
+    assert.ok(!isAccepted(answer), "the profile job outlived the endpoint's timeout");
+    const { face } = answer as ProfileAnalysis;
+    assert.equal(typeof face.detected, "boolean");
+    assert.ok(face.quality_score >= 0 && face.quality_score <= 1, String(face.quality_score));
+    assert.equal(face.box === null, !face.detected);
+  });
+
+  it("profile.analyze uploads the selfie field: a text file is refused as not an image", { skip }, async () => {
     const error = await rejection(client.profile.analyze(new Blob(["not an image"], { type: "text/plain" })));
-    assert.ok(error.status === 400 || error.status === 422, String(error.status));
+    assert.equal(error.status, 422);
     assert.equal(error.field, "selfie");
+    // A multipart field under another name would be refused as missing instead.
+    assert.doesNotMatch(error.message, /required|missing/i);
   });
 });
