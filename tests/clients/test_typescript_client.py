@@ -69,14 +69,13 @@ def _npm() -> Path:
     return Path(npm)
 
 
-def _imajin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _imajin(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # this interpreter, our own CLI
         [sys.executable, "-m", "imajin", *args],
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
-        cwd=cwd,
     )
 
 
