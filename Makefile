@@ -13,7 +13,7 @@ EXTRAS ?= dev,postgres,celery
 LOCK := requirements.lock
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: help install lock browser run test check static format lint typecheck pytest bench-engine clean
+.PHONY: help install lock browser ts-deps ts-client run test check static format lint typecheck pytest bench-engine clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,11 +48,25 @@ browser: ## Install Debian's chromium for the browser tests (needs root)
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: /usr/bin/chromium missing; browser tests will skip (apt-get install chromium)"; fi
 
+# The TypeScript client's dev tools (tsc, openapi-typescript) exactly as in its package-lock.json.
+# Without npm its tests skip, saying how to install them.
+TS_CLIENT := clients/typescript
+$(TS_CLIENT)/node_modules/.installed: $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+ts-deps: ## Install the TypeScript client's npm dev tools (npm ci)
+	@if command -v npm >/dev/null; then $(MAKE) -s --no-print-directory $(TS_CLIENT)/node_modules/.installed; \
+	else echo "note: npm missing; the TypeScript client tests will skip (install Node.js >= 20)"; fi
+
+ts-client: install ts-deps ## Regenerate the TypeScript client's API types, negative terms and sizes
+	$(BIN)/imajin dev ts-client $(TS_CLIENT)
+
 run: install ## Start the platform on 127.0.0.1:8000 (SQLite + local files in ./data)
 	$(BIN)/imajin db upgrade
 	exec $(BIN)/imajin serve
 
-test: install browser static pytest ## Everything CI runs: format check, lint, types, whole test suite
+test: install browser ts-deps static pytest ## Everything CI runs: format check, lint, types, whole test suite
 
 check: test ## Same as `make test`
 

@@ -83,3 +83,64 @@ def tiny_lora(
         )
     path = testing.build_tiny_lora(base, out, family=family.value, rank=rank, seed=seed)
     typer.echo(f"Tiny {family.value} LoRA (rank {rank}) written to {path}.")
+
+
+@app.command(
+    "openapi",
+    help=(
+        "Write the server's OpenAPI document (what GET /openapi.json answers with the "
+        "shipped defaults) without starting a server."
+    ),
+)
+def openapi(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write; default: standard output.")
+    ] = None,
+) -> None:
+    """Write the OpenAPI document as JSON."""
+    from imajin.codegen.openapi import openapi_json  # noqa: PLC0415  # builds the whole app
+
+    text = openapi_json()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"OpenAPI document written to {out}.")
+
+
+@app.command(
+    "ts-client",
+    help=(
+        "Regenerate the TypeScript client's generated files (API types from the OpenAPI "
+        "document, the negative prompt terms, the size matrix). With --check, change "
+        "nothing and exit 1 when any of them is stale. Needs `npm ci` run in DIRECTORY."
+    ),
+)
+def ts_client(
+    directory: Annotated[Path, typer.Argument(help="The TypeScript client's folder.")] = Path(
+        "clients/typescript"
+    ),
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report stale files (exit 1 if any).")
+    ] = False,
+) -> None:
+    """Regenerate (or check) the TypeScript client's generated files."""
+    from imajin.codegen import typescript  # noqa: PLC0415  # builds the whole app
+
+    if not (directory / "package.json").is_file():
+        raise typer.BadParameter(f"{directory} has no package.json.", param_hint="DIRECTORY")
+    if check:
+        stale = typescript.stale_files(directory)
+        if stale:
+            typer.secho(
+                f"Stale generated files in {directory}: {', '.join(stale)}. "
+                "Regenerate them with `make ts-client`.",
+                fg="red",
+                err=True,
+            )
+            raise typer.Exit(1)
+        typer.echo(f"The generated files in {directory} are up to date.")
+        return
+    changed = typescript.write_generated(directory)
+    typer.echo(f"Regenerated in {directory}: {', '.join(changed) if changed else 'no changes'}.")
