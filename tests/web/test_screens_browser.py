@@ -49,6 +49,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_sd15_path: Path) -> Iter
     config = {
         "llm": {"default_model": "script", "models": {"script": {"backend": "scripted"}}},
         "assistant": {"instances": {"seo": str(INSTANCES / "seo.yaml")}},
+        # Scenes answers 202 {job_id} at once: the page follows the job to its image.
+        "gateway": {"endpoints": {"scenes": {"policy": "moderated", "timeout_s": 0.001}}},
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     gateway_llm = LLMClient.for_backend(
@@ -149,7 +151,9 @@ def test_create_a_variation_watch_it_finish_copy_urls_regenerate_and_delete(
         expect(item.locator("figcaption")).to_contain_text(
             f"{derivative['width']}×{derivative['height']}"
         )
-        url = item.get_by_role("textbox", name=f"URL of {derivative['derivativeName']}").input_value()
+        url = item.get_by_role(
+            "textbox", name=f"URL of {derivative['derivativeName']}"
+        ).input_value()
         assert url == f"{site.url}{derivative['publicUrl']}"
     screenshot(page, "variation-detail")
 
@@ -283,7 +287,8 @@ def test_pipeline_prompts_go_to_variations(site: Site, open_page: Callable[..., 
 
 
 @pytest.mark.parametrize(
-    ("endpoint", "policy"), [("1to1", "unrestricted"), ("shorts", "moderated")]
+    ("endpoint", "policy"),
+    [("1to1", "unrestricted"), ("shorts", "moderated"), ("scenes", "moderated")],
 )
 def test_a_chat_message_gives_an_image_a_caption_and_the_policy(
     site: Site, open_page: Callable[..., Page], endpoint: str, policy: str
@@ -298,6 +303,12 @@ def test_a_chat_message_gives_an_image_a_caption_and_the_policy(
     with page.expect_response(re.compile(r"/v1/chat/")) as answered:
         page.get_by_role("button", name="Send").click()
     answer = answered.value.json()
+    if endpoint == "scenes":  # past its timeout: 202, then the job's own result
+        assert answered.value.status == 202 and set(answer) == {"job_id"}
+        finished = ("succeeded", "failed", "cancelled")
+        job = site.wait(f"/api/jobs/{answer['job_id']}", lambda body: body["status"] in finished)
+        assert job["status"] == "succeeded", job
+        answer = {**job["result"], "job_id": answer["job_id"]}
     image = page.locator(".gateway-figure img")
     wait_for_image(image)
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [64, 64]

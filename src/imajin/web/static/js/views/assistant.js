@@ -34,7 +34,7 @@ function reportError(form, error, context) {
   if (isAbort(error)) return;
   // "instanceYaml.factorWeights.x" belongs to the YAML box even though it names a key inside.
   const field = error.field?.startsWith("instanceYaml.") ? "instanceYaml" : error.field;
-  const placed = showFieldErrors(form, { ...error, message: error.message, field, details: error.details });
+  const placed = showFieldErrors(form, { field, message: error.message, details: error.details });
   if (!placed || error.status !== 422) showError(error, { context });
 }
 
@@ -50,7 +50,12 @@ async function submitting(button, work) {
 // -- analyze-context ------------------------------------------------------------------
 
 function analyzeSection(signal) {
-  const category = h("input", { id: "ctx-category", name: "category", required: true, maxlength: 200 });
+  const category = h("input", {
+    id: "ctx-category",
+    name: "category",
+    required: true,
+    maxlength: 200,
+  });
   const city = h("input", { id: "ctx-city", name: "city", maxlength: 200 });
   const filters = h("input", { id: "ctx-filters", name: "filters", autocomplete: "off" });
   const level = (name) =>
@@ -102,7 +107,12 @@ function analyzeSection(signal) {
       control: yaml,
       hint: "instanceName, factorWeights, extractionGoals, maturityPolicy (SPEC §4.3).",
     }),
-    h("div", { class: "field field-check" }, h("label", { for: "ctx-cache" }, "Use cached answers"), cache),
+    h(
+      "div",
+      { class: "field field-check" },
+      h("label", { for: "ctx-cache" }, "Use cached answers"),
+      cache,
+    ),
     h("div", { class: "actions" }, submit),
   );
   form.addEventListener("submit", (event) => {
@@ -115,7 +125,12 @@ function analyzeSection(signal) {
       .map((term) => term.trim())
       .filter(Boolean);
     const maturity = {};
-    for (const [key, select] of [["minimumRating", minimum], ["expectedRating", expected], ["maximumRating", maximum]]) {
+    const band = [
+      ["minimumRating", minimum],
+      ["expectedRating", expected],
+      ["maximumRating", maximum],
+    ];
+    for (const [key, select] of band) {
       if (select.value) maturity[key] = select.value;
     }
     if (Object.keys(maturity).length) body.maturity = maturity;
@@ -151,7 +166,9 @@ function showAnalysis(box, config) {
       param("Model style", config.model),
       param(
         "Maturity",
-        config.maturityClamped ? `${config.maturityLevel} (moved into the band)` : config.maturityLevel,
+        config.maturityClamped
+          ? `${config.maturityLevel} (moved into the band)`
+          : config.maturityLevel,
       ),
       param("Reasoning", config.reasoning),
     ),
@@ -163,7 +180,11 @@ function showAnalysis(box, config) {
       Object.entries(config.extracted).map(([name, value]) => param(humanize(name), text(value))),
     ),
     h("h3", { id: "chain-title" }, `Reasoning chain (${config.reasoningChain.length} stages)`),
-    h("ol", { class: "chain", "aria-labelledby": "chain-title" }, config.reasoningChain.map(chainStep)),
+    h(
+      "ol",
+      { class: "chain", "aria-labelledby": "chain-title" },
+      config.reasoningChain.map(chainStep),
+    ),
   );
 }
 
@@ -218,17 +239,22 @@ function promptResult(prompt, index) {
     h(
       "div",
       { class: "actions" },
-      h(
-        "button",
-        { type: "button", class: "btn btn-small", onclick: () => usePrompt("generate", prompt), "aria-label": `Use prompt ${index + 1} in Generate` },
-        "Use in Generate",
-      ),
-      h(
-        "button",
-        { type: "button", class: "btn btn-small", onclick: () => usePrompt("variations", prompt), "aria-label": `Use prompt ${index + 1} in Variations` },
-        "Use in Variations",
-      ),
+      handOn(prompt, index, "generate", "Generate"),
+      handOn(prompt, index, "variations", "Variations"),
     ),
+  );
+}
+
+function handOn(prompt, index, screen, label) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-small",
+      onclick: () => usePrompt(screen, prompt),
+      "aria-label": `Use prompt ${index + 1} in ${label}`,
+    },
+    `Use in ${label}`,
   );
 }
 
@@ -239,8 +265,10 @@ function pipelineSection(signal) {
   const about = h("p", { class: "hint", id: "pipe-about", "aria-live": "polite" });
   pipeline.setAttribute("aria-describedby", "pipe-about");
   const inputs = h("div", { class: "pipeline-inputs" });
-  const count = h("input", { id: "pipe-count", name: "count", type: "number", min: 1, value: 3, inputmode: "numeric" });
-  const seed = h("input", { id: "pipe-seed", name: "seed", type: "number", min: 0, inputmode: "numeric" });
+  const number = (name, attrs) =>
+    h("input", { id: `pipe-${name}`, name, type: "number", inputmode: "numeric", ...attrs });
+  const count = number("count", { min: 1, value: 3 });
+  const seed = number("seed", { min: 0 });
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Generate prompts");
   const result = h("div", { "aria-live": "polite" });
   const form = h(

@@ -24,7 +24,13 @@ export function renderGateway(main) {
     { id: "gw-endpoint", name: "endpoint" },
     ENDPOINTS.map(([value, label]) => h("option", { value }, label)),
   );
-  const message = h("textarea", { id: "gw-message", name: "message", rows: 4, required: true, maxlength: 20000 });
+  const message = h("textarea", {
+    id: "gw-message",
+    name: "message",
+    rows: 4,
+    required: true,
+    maxlength: 20000,
+  });
   const messageLabel = h("label", { for: "gw-message" }, "Message");
   const number = (name, attrs) =>
     h("input", { id: `gw-${name}`, name, type: "number", inputmode: "numeric", ...attrs });
@@ -42,7 +48,11 @@ export function renderGateway(main) {
     "form",
     { class: "panel", novalidate: true, "aria-labelledby": "chat-title" },
     h("h2", { id: "chat-title" }, "Chat image"),
-    field({ label: "Endpoint", control: endpoint, hint: "Each endpoint has its own content policy." }),
+    field({
+      label: "Endpoint",
+      control: endpoint,
+      hint: "Each endpoint has its own content policy.",
+    }),
     h("div", { class: "field" }, messageLabel, message),
     h(
       "div",
@@ -78,7 +88,8 @@ export function renderGateway(main) {
     } catch (error) {
       if (isAbort(error)) return;
       result.hidden = true;
-      if (!showFieldErrors(form, error) || error.status !== 422) showError(error, { context: label });
+      if (!showFieldErrors(form, error) || error.status !== 422)
+        showError(error, { context: label });
     } finally {
       submit.disabled = false;
     }
@@ -100,13 +111,20 @@ export function renderGateway(main) {
 /** 202: the job runs on past the endpoint's timeout; show its result when it ends. */
 function follow(jobId, box) {
   setChildren(box, h("p", {}, `Still running as job ${shortId(jobId)}: `, statusBadge("running")));
-  const stop = subscribe(async (event) => {
-    if (event.jobId !== jobId || !isTerminal(event)) return;
+  const path = `/api/jobs/${encodeURIComponent(jobId)}`;
+  let done = false;
+  const settle = (job) => {
+    if (done || !job || !["succeeded", "failed", "cancelled"].includes(job.status)) return;
+    done = true;
     stop();
-    const job = await api(`/api/jobs/${encodeURIComponent(jobId)}`).catch(() => null);
-    if (job?.result?.image_base64) showAnswer(box, { ...job.result, job_id: jobId });
-    else setChildren(box, h("p", { class: "inline-error" }, `Job ${shortId(jobId)} ended ${job?.status ?? "without a result"}.`));
+    if (job.result?.image_base64) showAnswer(box, { ...job.result, job_id: jobId });
+    else setChildren(box, h("p", { class: "inline-error" }, `Job ${shortId(jobId)} ${job.status}.`));
+  };
+  const stop = subscribe(async (event) => {
+    if (event.jobId === jobId && isTerminal(event)) settle(await api(path).catch(() => null));
   });
+  // It may have ended between the 202 and the subscription.
+  api(path).then(settle, () => {});
   return stop;
 }
 
@@ -118,7 +136,10 @@ function showAnswer(box, answer) {
     h(
       "figure",
       { class: "gateway-figure" },
-      h("img", { src: `data:image/png;base64,${answer.image_base64}`, alt: answer.caption ?? answer.prompt_used }),
+      h("img", {
+        src: `data:image/png;base64,${answer.image_base64}`,
+        alt: answer.caption ?? answer.prompt_used,
+      }),
       answer.caption ? h("figcaption", { class: "gateway-caption" }, answer.caption) : null,
     ),
     h(
@@ -134,18 +155,23 @@ function showAnswer(box, answer) {
         "constraints",
       ),
       param("Negative prompt", policy.negative_prompt_used ? "used" : "not used", "negative"),
-      param(
-        "Output check",
-        check
-          ? `${check.passed ? "passed" : "refused"}: ${check.model} scored ${check.score.toFixed(3)} (threshold ${check.threshold})`
-          : "none (unrestricted endpoint)",
-        "output-check",
-      ),
+      param("Output check", checkText(check), "output-check"),
       param("Job", h("a", { href: "#/queue" }, shortId(answer.job_id)), "job"),
     ),
   );
 }
 
+function checkText(check) {
+  if (!check) return "none (unrestricted endpoint)";
+  const verdict = check.passed ? "passed" : "refused";
+  return `${verdict}: ${check.model} scored ${check.score.toFixed(3)} (threshold ${check.threshold})`;
+}
+
 function param(label, value, key) {
-  return h("div", { class: "param", dataset: { param: key } }, h("dt", {}, label), h("dd", {}, value));
+  return h(
+    "div",
+    { class: "param", dataset: { param: key } },
+    h("dt", {}, label),
+    h("dd", {}, value),
+  );
 }

@@ -3,7 +3,15 @@
 // #/variations lists them with the form; #/variations/<id> shows one.
 
 import { api, isAbort } from "../api.js";
-import { debounce, h, placeholder, progressBar, setChildren, statusBadge, timeElement } from "../dom.js";
+import {
+  debounce,
+  h,
+  placeholder,
+  progressBar,
+  setChildren,
+  statusBadge,
+  timeElement,
+} from "../dom.js";
 import { clearFieldErrors, field, showFieldErrors } from "../forms.js";
 import { takeVariationDraft } from "../handoff.js";
 import { lazyImage } from "../images.js";
@@ -35,7 +43,11 @@ function renderList(main, signal) {
     h("h2", { id: "recent-variations-title" }, "Recent variations"),
     recent,
   );
-  setChildren(main, h("h1", {}, "Variations"), h("div", { class: "screen-columns" }, form, recentBox));
+  setChildren(
+    main,
+    h("h1", {}, "Variations"),
+    h("div", { class: "screen-columns" }, form, recentBox),
+  );
 
   async function load() {
     try {
@@ -91,6 +103,10 @@ function variationLink(variation) {
   );
 }
 
+function smallButton(label, onclick) {
+  return h("button", { type: "button", class: "btn btn-small", onclick }, label);
+}
+
 function input(name, attrs = {}) {
   return h("input", { id: `var-${name}`, name, type: "text", autocomplete: "off", ...attrs });
 }
@@ -103,12 +119,28 @@ function createForm(signal) {
     spellcheck: "false",
   });
   const category = input("category", { value: "general", maxlength: 100 });
-  const prompt = h("textarea", { id: "var-prompt", name: "prompt", rows: 3, required: true, maxlength: 2000 });
-  const negative = h("textarea", { id: "var-negative", name: "negative_prompt", rows: 2, maxlength: 2000 });
+  const textarea = (id, name, rows, attrs = {}) =>
+    h("textarea", { id, name, rows, maxlength: 2000, ...attrs });
+  const prompt = textarea("var-prompt", "prompt", 3, { required: true });
+  const negative = textarea("var-negative", "negative_prompt", 2);
   const model = h("select", { id: "var-model", name: "model" });
   const seed = input("seed", { type: "number", min: 0, step: 1, inputmode: "numeric" });
-  const steps = input("steps", { name: "inference_steps", type: "number", min: 1, max: 100, step: 1, inputmode: "numeric" });
-  const guidance = input("guidance", { name: "guidance_scale", type: "number", min: 1, max: 20, step: 0.5, inputmode: "decimal" });
+  const steps = input("steps", {
+    name: "inference_steps",
+    type: "number",
+    min: 1,
+    max: 100,
+    step: 1,
+    inputmode: "numeric",
+  });
+  const guidance = input("guidance", {
+    name: "guidance_scale",
+    type: "number",
+    min: 1,
+    max: 20,
+    step: 0.5,
+    inputmode: "decimal",
+  });
   const families = h("div", { class: "family-list", id: "var-families" });
   const familyBox = h(
     "fieldset",
@@ -117,8 +149,8 @@ function createForm(signal) {
     h(
       "div",
       { class: "row" },
-      h("button", { type: "button", class: "btn btn-small", onclick: () => checkAll(true) }, "All"),
-      h("button", { type: "button", class: "btn btn-small", onclick: () => checkAll(false) }, "None"),
+      smallButton("All", () => checkAll(true)),
+      smallButton("None", () => checkAll(false)),
     ),
     families,
   );
@@ -127,13 +159,18 @@ function createForm(signal) {
     "form",
     { class: "panel variation-form", novalidate: true, "aria-labelledby": "variation-form-title" },
     h("h2", { id: "variation-form-title" }, "New variation"),
-    field({ label: "Name", control: name, hint: "Letters, digits, _ and -: it is part of every URL." }),
+    field({
+      label: "Name",
+      control: name,
+      hint: "Letters, digits, _ and -: it is part of every URL.",
+    }),
     field({ label: "Category", control: category }),
     field({ label: "Prompt", control: prompt }),
     field({
       label: "Negative prompt",
       control: negative,
-      hint: "Empty: the platform's negative prompt for the model. Legal safety terms are always added.",
+      hint:
+        "Empty: the platform's negative prompt for the model. Legal safety terms are always added.",
     }),
     field({ label: "Model", control: model }),
     field({ label: "Seed", control: seed, hint: "Empty: random." }),
@@ -165,7 +202,12 @@ function createForm(signal) {
     clearFieldErrors(form);
     const generation = { prompt: prompt.value.trim(), model: model.value };
     if (negative.value.trim()) generation.negativePrompt = negative.value.trim();
-    for (const [control, key] of [[seed, "seed"], [steps, "inferenceSteps"], [guidance, "guidanceScale"]]) {
+    const numbers = [
+      [seed, "seed"],
+      [steps, "inferenceSteps"],
+      [guidance, "guidanceScale"],
+    ];
+    for (const [control, key] of numbers) {
       if (control.value.trim() !== "") generation[key] = Number(control.value);
     }
     const body = {
@@ -216,7 +258,13 @@ function familyCheckbox(family) {
   return h(
     "div",
     { class: "family-option" },
-    h("input", { type: "checkbox", id, value: family.name, checked: true, "aria-describedby": `${id}-sizes` }),
+    h("input", {
+      type: "checkbox",
+      id,
+      value: family.name,
+      checked: true,
+      "aria-describedby": `${id}-sizes`,
+    }),
     h("label", { for: id }, h("strong", {}, family.name), ` ${family.ratio}`),
     h("p", { class: "hint", id: `${id}-sizes` }, sizes),
   );
@@ -310,7 +358,16 @@ function renderOne(main, variationId, signal) {
 function renderSummary(box, variation, { act, busy }) {
   const params = variation.generationParams;
   const button = (label, action, className = "btn") =>
-    h("button", { type: "button", class: className, disabled: busy && action !== "delete", onclick: () => act(action) }, label);
+    h(
+      "button",
+      {
+        type: "button",
+        class: className,
+        disabled: busy && action !== "delete", // 409 while it runs; delete cancels it
+        onclick: () => act(action),
+      },
+      label,
+    );
   setChildren(
     box,
     h(
@@ -444,7 +501,12 @@ function derivativeItem(derivative) {
       urlBox,
       h(
         "button",
-        { type: "button", class: "btn btn-small", onclick: copy, "aria-label": `Copy URL of ${derivative.derivativeName}` },
+        {
+          type: "button",
+          class: "btn btn-small",
+          onclick: copy,
+          "aria-label": `Copy URL of ${derivative.derivativeName}`,
+        },
         "Copy URL",
       ),
     ),
