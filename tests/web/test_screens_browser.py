@@ -202,6 +202,35 @@ def test_create_a_variation_watch_it_finish_copy_urls_regenerate_and_delete(
     assert gone.status_code == 404
 
 
+def test_with_auth_on_the_copied_urls_are_signed_and_need_no_key(
+    tmp_path: Path, tiny_sd15_path: Path, open_page: Callable[..., Page]
+) -> None:
+    with open_site(tmp_path, tiny_sd15_path, admin_key=True) as keyed:
+        created = keyed.post(
+            "/api/images/variations",
+            {
+                "name": "keyed-cove",
+                "families": ["sidebar"],
+                "generation": {"prompt": "a cove", "model": TINY_SD15, "inferenceSteps": 2},
+            },
+        )
+        path = f"/api/images/variations/{created['id']}"
+        keyed.wait(path, lambda body: body["status"] == "complete")
+        key = keyed.headers["Authorization"].removeprefix("Bearer ")
+        page = open_page()
+        page.add_init_script(f"localStorage.setItem('imajin.apiKey', {key!r})")
+        page.goto(f"{keyed.url}/#/variations/{created['id']}")
+        urls = page.locator("input.derivative-url")
+        expect(urls).to_have_count(2)
+        for box in urls.all():
+            url = box.input_value()
+            assert "sig=" in url, url
+            assert httpx.get(url, timeout=10).status_code == 200  # no key sent
+        image = page.locator('li.derivative[data-derivative="sidebar"] img')
+        expect(image).to_have_attribute("src", re.compile(r"[?&]sig="))  # straight into <img>
+        wait_for_image(image)
+
+
 def test_analyze_context_shows_every_stage_and_hands_the_prompt_on(
     site: Site, open_page: Callable[..., Page]
 ) -> None:
