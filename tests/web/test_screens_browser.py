@@ -9,6 +9,7 @@ Every test also fails on a failed request or an HTTP error answer in the page.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -255,8 +256,9 @@ def test_analyze_context_shows_every_stage_and_hands_the_prompt_on(
     for shown, step in zip(steps.all(), chain, strict=True):
         expect(shown.locator(".chain-stage")).to_have_text(step["stage"])
         expect(shown.locator(".chain-model")).to_have_text(step["llmModel"])
+        # Math.round in the page: halves go up, unlike Python's round().
         expect(shown.locator(".chain-timing")).to_have_text(
-            f"{'cached' if step['cached'] else 'asked'} · {round(step['durationMs'])} ms"
+            f"{'cached' if step['cached'] else 'asked'} · {math.floor(step['durationMs'] + 0.5)} ms"
         )
         shown.locator("summary").click()
         expect(shown.locator(".chain-question")).to_have_text(step["question"])

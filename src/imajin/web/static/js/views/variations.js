@@ -239,17 +239,24 @@ async function loadChoices(model, families, wanted, signal) {
       api("/api/images/families", { signal }),
     ]);
     const options = models.map((m) =>
-      h("option", { value: m.model_id }, `${m.model_id} (${m.type}${m.loaded ? ", loaded" : ""})`),
+      h("option", { value: m.model_id }, `${m.model_id} (${modelState(m)})`),
     );
     // A style from the assistant ("anime") is a valid model too: the style's default model.
     if (wanted && !models.some((m) => m.model_id === wanted))
       options.unshift(h("option", { value: wanted }, `${wanted} (style default)`));
     setChildren(model, options);
-    if (wanted) model.value = wanted;
+    // A model that can run now: loaded, else on disk (when the server says so), else the first.
+    const ready = models.find((m) => m.loaded) ?? models.find((m) => m.downloaded === true);
+    model.value = wanted || ready?.model_id || models[0]?.model_id || "";
     setChildren(families, sizes.map(familyCheckbox));
   } catch (error) {
     if (!isAbort(error)) setChildren(families, inlineError(error));
   }
+}
+
+function modelState(model) {
+  if (model.loaded) return `${model.type}, loaded`;
+  return model.downloaded === false ? `${model.type}, not downloaded` : model.type;
 }
 
 function familyCheckbox(family) {
