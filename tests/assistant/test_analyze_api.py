@@ -104,6 +104,33 @@ def test_an_invalid_instance_config_is_422_naming_the_key(http: TestClient) -> N
     assert "give it a description" in response.json()["error"]["message"]
 
 
+def test_a_pasted_instance_yaml_is_parsed_like_an_instance_config(
+    http: TestClient, backend: ScriptedBackend
+) -> None:
+    body = analyze_body()
+    del body["instanceConfig"]
+    text = (EXAMPLES / "gallery.yaml").read_text(encoding="utf-8")
+
+    pasted = http.post("/analyze-context", json={**body, "instanceYaml": text})
+    assert pasted.status_code == 200, pasted.text
+    assert pasted.json()["instanceName"] == example_instance("gallery")["instanceName"]
+
+    asked = len(backend.requests)
+    broken = http.post("/analyze-context", json={**body, "instanceYaml": "instanceName: [x"})
+    assert broken.status_code == 422
+    error = broken.json()["error"]
+    assert error["field"] == "instanceYaml" and "line 1" in error["message"]
+    invalid = http.post("/analyze-context", json={**body, "instanceYaml": "instanceName: x\n"})
+    assert invalid.status_code == 422
+    assert invalid.json()["error"]["field"].startswith("instanceYaml")
+    both = http.post(
+        "/analyze-context",
+        json={**body, "instanceYaml": text, "instanceConfig": example_instance()},
+    )
+    assert both.status_code == 422 and "`instanceConfig` and `instanceYaml`" in both.text
+    assert len(backend.requests) == asked  # nothing reached the LLM
+
+
 def test_instances_by_name_from_the_deployers_config(
     http: TestClient, assistant_platform: Platform, make_service: ServiceFactory
 ) -> None:

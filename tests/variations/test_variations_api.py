@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 
 from imajin.api.app import create_app
+from imajin.client import ImajinClient
 from imajin.config.loader import load_settings
-from imajin.imaging.sizes import derivative, family_derivatives
+from imajin.imaging.sizes import FAMILY_NAMES, derivative, family, family_derivatives
 from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.variations.events import VariationEvent
@@ -297,3 +298,22 @@ def test_models_and_ml_health(served: tuple[LiveServer, Platform]) -> None:
     assert all(set(m) == fields for m in models)
     health = httpx.get(live.url + "/api/images/health/ml").json()
     assert health["status"] == "ok" and len(health["models"]) == len(models)
+
+
+def test_families_list_the_size_matrix(served: tuple[LiveServer, Platform]) -> None:
+    live, _ = served
+    with ImajinClient(live.url) as imajin:
+        families = imajin.list_families()
+    assert [f.name for f in families] == list(FAMILY_NAMES)
+    for listed in families:
+        spec = family(listed.name)
+        assert (listed.master_width, listed.master_height) == (
+            spec.master.width,
+            spec.master.height,
+        )
+        assert listed.ratio == spec.ratio
+        assert [(d.name, d.width, d.height) for d in listed.derivatives] == [
+            (d.name, d.size.width, d.size.height) for d in family_derivatives(listed.name)
+        ]
+    raw = httpx.get(live.url + "/api/images/families").json()
+    assert set(raw[0]) == {"name", "ratio", "masterWidth", "masterHeight", "derivatives"}

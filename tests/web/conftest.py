@@ -21,7 +21,7 @@ from imajin.config.loader import load_settings
 from imajin.config.settings import Scope
 from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
-from imajin.wiring import Platform, build_platform
+from imajin.wiring import Platform, PlatformOverrides, build_platform
 from tests.conftest import LiveServer
 
 try:
@@ -103,9 +103,17 @@ class Site:
 
 @contextmanager
 def open_site(
-    tmp: Path, model: Path, *, environ: dict[str, str] | None = None, admin_key: bool = False
+    tmp: Path,
+    model: Path,
+    *,
+    environ: dict[str, str] | None = None,
+    admin_key: bool = False,
+    overrides: PlatformOverrides | None = None,
 ) -> Iterator[Site]:
-    """A live server over ``tmp/data``; with ``admin_key`` auth is on and ``headers`` carry it."""
+    """A live server over ``tmp/data``; with ``admin_key`` auth is on and ``headers`` carry it.
+
+    ``tmp/config.yaml``, if written first, is the deployer's file; ``overrides`` replace
+    collaborators (the gateway's LLM) as in the other suites."""
     data = tmp / "data"
     (data / "sets").mkdir(parents=True)
     (data / "sets" / "tiles.yaml").write_text(TILES_YAML, encoding="utf-8")
@@ -121,7 +129,7 @@ def open_site(
         },
         cwd=tmp,
     )
-    platform = build_platform(settings)
+    platform = build_platform(settings, overrides=overrides)
     upgrade(platform.database)
     headers: dict[str, str] = {}
     if admin_key:

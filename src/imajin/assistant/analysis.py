@@ -84,7 +84,9 @@ class ContextAnalyzer:
         """
         # 1. Check inputs: the policy first, then the instance and what it names.
         filters = self._checked_filters(request)
-        instance = self.instances.resolve(request.instance_config, request.instance)
+        instance = self.instances.resolve(
+            request.instance_config, request.instance, yaml_text=request.instance_yaml
+        )
         groups = resolve_goals(instance.extraction_goals)
         model_for = self._model_chooser(instance, groups, request.llm_model_id)
         wishes = request.maturity

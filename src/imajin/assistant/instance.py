@@ -103,17 +103,33 @@ class InstanceCatalog:
         """The configured instance names, sorted."""
         return sorted(self._instances)
 
-    def resolve(self, config: InstanceConfig | None, name: str | None) -> InstanceConfig:
-        """The instance a request uses: its own, the one it names, or the deployer's default.
+    def resolve(
+        self, config: InstanceConfig | None, name: str | None, *, yaml_text: str | None = None
+    ) -> InstanceConfig:
+        """The instance a request uses: its own (an object or YAML text), the one it names,
+        or the deployer's default.
 
         Raises:
-            InvalidInstanceConfig: Both or an unknown name were given.
-            InstanceConfigMissing: Neither was given and no default is configured.
+            InvalidInstanceConfig: More than one, an unknown name or invalid YAML was given.
+            InstanceConfigMissing: None was given and no default is configured.
         """
-        if config is not None and name is not None:
-            raise InvalidInstanceConfig(
-                "Send either `instanceConfig` or `instance`, not both.", field="instance"
+        given = [
+            key
+            for key, value in (
+                ("instanceConfig", config),
+                ("instance", name),
+                ("instanceYaml", yaml_text),
             )
+            if value is not None
+        ]
+        if len(given) > 1:
+            raise InvalidInstanceConfig(
+                f"Send one of `instanceConfig`, `instance` and `instanceYaml`; got "
+                f"{' and '.join(f'`{key}`' for key in given)}.",
+                field=given[-1],
+            )
+        if yaml_text is not None:
+            return parse_instance(_yaml_mapping(yaml_text), field="instanceYaml")
         if config is not None:
             return config
         known = ", ".join(self.names) or "none are configured"
@@ -133,3 +149,16 @@ class InstanceCatalog:
             f"naming one under the deployer's assistant.instances ({known}).",
             field="instanceConfig",
         )
+
+
+def _yaml_mapping(text: str) -> Any:
+    """Parse pasted instance YAML; the error names the line the parser stopped at."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "not valid YAML"
+        raise InvalidInstanceConfig(
+            f"`instanceYaml` is not valid YAML{where}: {problem}.", field="instanceYaml"
+        ) from None

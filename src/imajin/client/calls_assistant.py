@@ -89,6 +89,7 @@ def analyze_context(
     maturity: MaturityRange | Mapping[str, str] | None = None,
     instance_config: InstanceConfig | Mapping[str, Any] | None = None,
     instance: str | None = None,
+    instance_yaml: str | None = None,
     llm_model_id: str | None = None,
     cache: bool = True,
 ) -> Call[GenerationConfig]:
@@ -105,6 +106,7 @@ def analyze_context(
             InstanceConfig.model_validate(instance_config) if instance_config is not None else None
         ),
         instance=instance,
+        instance_yaml=instance_yaml,
         llm_model_id=llm_model_id,
         cache=cache,
     )

@@ -16,6 +16,7 @@ from imajin.client.call import (
     validated,
 )
 from imajin.contracts.variations import (
+    FamilyPublic,
     MlHealth,
     ModelPublic,
     RegenerateRequest,
@@ -30,6 +31,7 @@ __all__ = [
     "get_derivative",
     "get_variation",
     "get_variation_by_name",
+    "list_families",
     "list_models",
     "list_variations",
     "ml_health",
@@ -97,6 +99,11 @@ def get_derivative(
     params: Query = {"v": version} if version is not None else {}
     path = f"{_BASE}/{segment(variation_name)}/{segment(derivative_name)}"
     return Call("GET", path, raw_bytes, params=params)
+
+
+def list_families() -> Call[list[FamilyPublic]]:
+    """``GET /api/images/families``: each size family with its derivatives' sizes."""
+    return Call("GET", f"{_BASE}/families", json_as(list[FamilyPublic]))
 
 
 def list_models() -> Call[list[ModelPublic]]:

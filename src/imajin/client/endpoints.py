@@ -127,6 +127,7 @@ class Endpoints:
     regenerate_variation = Endpoint(calls.regenerate_variation)
     delete_variation = Endpoint(calls.delete_variation)
     get_derivative = Endpoint(calls.get_derivative)
+    list_families = Endpoint(calls.list_families)
     list_models = Endpoint(calls.list_models)
     ml_health = Endpoint(calls.ml_health)
     list_loras = Endpoint(calls.list_loras)

@@ -190,6 +190,12 @@ class AnalyzeContextRequest(CamelModel):
     instance: str | None = Field(
         None, min_length=1, description="Or: the name of one under assistant.instances."
     )
+    instance_yaml: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100_000,
+        description="Or: an instance configuration as YAML text (a pasted instance file).",
+    )
     llm_model_id: str | None = Field(None, description="LLM model for every stage.")
     cache: bool = Field(True, description="false: ask the LLM afresh (answers still stored).")
 

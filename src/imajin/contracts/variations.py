@@ -14,6 +14,8 @@ __all__ = [
     "RESERVED_NAMES",
     "Camel",
     "DerivativePublic",
+    "DerivativeSize",
+    "FamilyPublic",
     "GenerationInput",
     "GenerationParams",
     "MlHealth",
@@ -159,6 +161,24 @@ class VariationPage(Camel):
     total: int
     limit: int
     offset: int
+
+
+class DerivativeSize(Camel):
+    """One derivative a family produces, at its exact size."""
+
+    name: str
+    width: int
+    height: int
+
+
+class FamilyPublic(Camel):
+    """A size family (SPEC §3.1): what a client may ask for and what it gets back."""
+
+    name: str
+    ratio: str = Field(description="The nominal aspect ratio: `2:1`, or `~1.9:1` when approximate.")
+    master_width: int = Field(description="The master every derivative is cut from.")
+    master_height: int
+    derivatives: list[DerivativeSize]
 
 
 class ModelPublic(BaseModel):

@@ -17,6 +17,7 @@ from imajin.config.variations import VariationsSettings
 from imajin.engine.registry import ModelRegistry
 from imajin.errors import NotFound
 from imajin.events.outbox import record_event
+from imajin.imaging.sizes import FAMILIES
 from imajin.jobs.errors import JobFinished
 from imajin.jobs.models import Job, JobSpec
 from imajin.jobs.routes import route_for_model
@@ -29,6 +30,8 @@ from imajin.variations.params import JOB_KIND, QUEUE, VariationJobParams
 from imajin.variations.repository import Variation, VariationRepository
 from imajin.variations.schemas import (
     DerivativePublic,
+    DerivativeSize,
+    FamilyPublic,
     GenerationParams,
     VariationCreate,
     VariationPage,
@@ -194,6 +197,26 @@ class VariationService:
         return VariationPage(
             items=[self.public(v) for v in items], total=total, limit=limit, offset=offset
         )
+
+    @staticmethod
+    def families() -> list[FamilyPublic]:
+        """The size matrix (SPEC §3.1): each family with its master and derivative sizes.
+
+        The master itself is not served unless a derivative has its size, so it is
+        listed apart from the derivatives."""
+        return [
+            FamilyPublic(
+                name=spec.name,
+                ratio=spec.ratio,
+                master_width=spec.master.width,
+                master_height=spec.master.height,
+                derivatives=[
+                    DerivativeSize(name=d.name, width=d.size.width, height=d.size.height)
+                    for d in spec.derivatives
+                ],
+            )
+            for spec in FAMILIES
+        ]
 
     def served(
         self, variation_name: str, derivative_name: str, *, version_asked: str | None

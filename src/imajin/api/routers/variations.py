@@ -12,6 +12,7 @@ from imajin.api.auth import GenerateAccess, ReadAccess, SignedReadAccess
 from imajin.api.deps import EngineDep, Offset, VariationsDep
 from imajin.api.openapi import error_responses
 from imajin.contracts.variations import (
+    FamilyPublic,
     MlHealth,
     ModelPublic,
     RegenerateRequest,
@@ -91,6 +92,16 @@ def regenerate_variation(
 def delete_variation(variation_id: str, variations: VariationsDep) -> Response:
     variations.delete(variation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/families",
+    response_model=list[FamilyPublic],
+    dependencies=[ReadAccess],
+    summary="The size families and the derivative sizes each one produces",
+)
+def list_families(variations: VariationsDep) -> list[FamilyPublic]:
+    return variations.families()
 
 
 @router.get("/models", response_model=list[ModelPublic], dependencies=[ReadAccess])

@@ -7,12 +7,15 @@ import { describeSession, openKeyDialog } from "./keyform.js";
 import { onLiveState, startLive, subscribe } from "./live.js";
 import { noticeEvents, showError } from "./notices.js";
 import { closeViewer } from "./viewer.js";
+import { renderAssistant } from "./views/assistant.js";
 import { renderBatch } from "./views/batch.js";
 import { renderGallery } from "./views/gallery.js";
+import { renderGateway } from "./views/gateway.js";
 import { renderGenerate } from "./views/generate.js";
 import { renderQueue } from "./views/queue.js";
 import { renderSettings } from "./views/settings.js";
 import { renderStudio } from "./views/studio.js";
+import { renderVariations } from "./views/variations.js";
 
 // [pattern, nav entry, view, page title]
 const ROUTES = [
@@ -20,6 +23,10 @@ const ROUTES = [
   [/^\/batch\/([^/]+)$/, "gallery", renderBatch, "Batch"],
   [/^\/studio$/, "studio", renderStudio, "Studio"],
   [/^\/generate$/, "generate", renderGenerate, "Generate"],
+  [/^\/variations$/, "variations", renderVariations, "Variations"],
+  [/^\/variations\/([^/]+)$/, "variations", renderVariations, "Variation"],
+  [/^\/assistant$/, "assistant", renderAssistant, "Assistant"],
+  [/^\/gateway$/, "gateway", renderGateway, "Gateway"],
   [/^\/queue$/, "queue", renderQueue, "Queue"],
   [/^\/settings$/, "settings", renderSettings, "Settings"],
 ];
