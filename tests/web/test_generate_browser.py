@@ -170,6 +170,14 @@ def test_a_preview_appears_before_the_result_which_shows_in_place(
     expect(params.locator('[data-param="loras"] dd')).to_contain_text("weight 0.5")
     screenshot(page, "generate-result-in-place")
 
+    # The image's settings come back into the pickers: sampler, LoRA and its weight.
+    result.click()
+    page.get_by_role("dialog").get_by_role("button", name="Use these settings").click()
+    expect(page.get_by_label("Seed")).to_have_value("21")
+    expect(page.get_by_label("Sampler")).to_have_value("euler")
+    expect(page.get_by_role("checkbox", name=re.compile("tiny-sd15-a"))).to_be_checked()
+    expect(page.get_by_label("Weight of tiny-sd15-a")).to_have_value("0.5")
+
     phone = new_page(PHONE)
     phone_problems = watch_network(phone)
     phone.goto(f"{generate_site.url}/#/generate")

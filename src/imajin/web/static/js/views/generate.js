@@ -112,10 +112,13 @@ export function renderGenerate(main) {
   setChildren(main, h("h1", {}, "Generate"), form, result);
 
   const draft = takeDraft();
+  // An image's parameters name a LoRA by its file path; the picker by its file stem.
+  const stem = (path) => path.split(/[\\/]/).pop().replace(/\.safetensors$/, "");
   const chosen = new Map(
-    parseLoras(draft?.loras ?? "").map((lora) => [lora.id ?? lora.path, lora.weight]),
+    parseLoras(draft?.loras ?? "").map((lora) => [lora.id ?? stem(lora.path), lora.weight]),
   );
-  for (const name of ["prompt", "negative_prompt", "width", "height", "steps", "guidance", "seed"]) {
+  // Model, sampler and LoRAs are picked once the lists arrive; the rest is filled now.
+  for (const name of ["prompt", "negative_prompt", ...NUMBERS]) {
     if (draft?.[name] !== undefined) form.elements[name].value = draft[name] ?? "";
   }
   if (draft) controls.prompt.focus();
@@ -134,7 +137,6 @@ export function renderGenerate(main) {
     else applySize();
     loraLoad?.abort();
     loraLoad = new AbortController();
-    aborter.signal.addEventListener("abort", () => loraLoad.abort());
     showLoras(loraBox, { modelId: model?.model_id, chosen, signal: loraLoad.signal });
   };
   const applySize = () => {
@@ -203,6 +205,7 @@ export function renderGenerate(main) {
   });
   return () => {
     aborter.abort();
+    loraLoad?.abort();
     unsubscribe();
   };
 }
