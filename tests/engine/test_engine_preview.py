@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -20,7 +21,7 @@ def test_the_map_gives_an_rgb_image_of_the_latent_size(family: FamilyId) -> None
     channels = LATENT_RGB[family].channels
     latents = torch.randn(2, channels, 12, 20, generator=torch.Generator().manual_seed(3)) * 4
     rgb = latent_rgb(latents, family)
-    assert rgb.shape == (12, 20, 3) and rgb.dtype == torch.uint8
+    assert rgb.shape == (12, 20, 3) and rgb.dtype == np.uint8
     # Strong latents saturate: the clamp keeps every value a colour, and both ends are reached.
     assert int(rgb.min()) == 0 and int(rgb.max()) == 255
 
