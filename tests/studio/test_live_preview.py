@@ -14,8 +14,10 @@ from imajin.events.models import PREVIEW
 from tests.studio.conftest import ServedFactory
 
 DATA_URL = "data:image/webp;base64,"
-# Enough steps that the job outlives a few of the event relay's 0.2 s polls.
 BODY = {"prompt": "a lighthouse at dusk", "seed": 3, "steps": 40, "width": 64, "height": 64}
+# A preview lives until the next one; the relay must read the outbox often enough to see
+# one while even a fast machine denoises 40 tiny steps.
+FAST = {"IMAJIN_ENGINE__PREVIEW_INTERVAL_S": "0", "IMAJIN_EVENTS__RELAY_INTERVAL_S": "0.01"}
 
 
 def job_events(url: str) -> tuple[str, list[dict[str, Any]]]:
@@ -38,7 +40,7 @@ def job_events(url: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def test_a_job_streams_previews_before_its_result(make_served: ServedFactory) -> None:
-    live, platform = make_served(IMAJIN_ENGINE__PREVIEW_INTERVAL_S="0")
+    live, platform = make_served(**FAST)
     job_id, events = job_events(live.url)
     types = [event["type"] for event in events]
     assert types[-1] == "JOB_SUCCEEDED", events[-1]
@@ -58,7 +60,7 @@ def test_a_job_streams_previews_before_its_result(make_served: ServedFactory) ->
 
 
 def test_previews_off_sends_none(make_served: ServedFactory) -> None:
-    live, _ = make_served(IMAJIN_ENGINE__PREVIEWS="false", IMAJIN_ENGINE__PREVIEW_INTERVAL_S="0")
+    live, _ = make_served(IMAJIN_ENGINE__PREVIEWS="false", **FAST)
     _, events = job_events(live.url)
     types = [event["type"] for event in events]
     assert types[-1] == "JOB_SUCCEEDED" and "JOB_PROGRESS" in types

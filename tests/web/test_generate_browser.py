@@ -56,7 +56,11 @@ def generate_site(
     with open_site(
         tmp,
         tiny_sd15_path,
-        environ={"IMAJIN_ENGINE__PREVIEW_INTERVAL_S": "0"},
+        # A preview every step, and a relay quick enough to see one on a fast machine.
+        environ={
+            "IMAJIN_ENGINE__PREVIEW_INTERVAL_S": "0",
+            "IMAJIN_EVENTS__RELAY_INTERVAL_S": "0.01",
+        },
         more_models={"tiny-sdxl": tiny_sdxl_path},
     ) as opened:
         yield opened
