@@ -167,6 +167,7 @@ def test_a_preview_appears_before_the_result_which_shows_in_place(
     expect(result).to_be_visible(timeout=60_000)
     wait_for_image(result.locator("img"))
     expect(page.locator("img.live-preview")).to_be_hidden()
+    expect(page.locator('#gen-model-facts [data-fact="loaded"]')).to_have_text("loaded")
     params = page.locator(".result-params")
     expect(params.locator('[data-param="steps"] dd')).to_have_text("40")
     expect(params.locator('[data-param="seed"] dd')).to_have_text("21")

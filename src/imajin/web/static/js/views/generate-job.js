@@ -10,8 +10,11 @@ import { parameterList } from "../params.js";
 import { openViewer } from "../viewer.js";
 import { errorText } from "./cards.js";
 
-/** Show job `jobId` in `box` until it ends; returns the unsubscribe function. */
-export function followJob(jobId, box) {
+/**
+ * Show job `jobId` in `box` until it ends, then call `onEnd()`; returns the unsubscribe
+ * function.
+ */
+export function followJob(jobId, box, { onEnd = () => {} } = {}) {
   box.hidden = false;
   const badge = h("p", {}, statusBadge("queued"));
   const progress = h("div", { class: "job-progress" });
@@ -61,6 +64,7 @@ export function followJob(jobId, box) {
     const job = await api(`/api/jobs/${encodeURIComponent(jobId)}`).catch(() => null);
     figure.hidden = true; // the finished image takes the preview's place
     setChildren(outcome, resultView(job));
+    onEnd();
   });
   return stop;
 }

@@ -163,6 +163,20 @@ export function renderGenerate(main) {
     for (const lora of chosenLoras(loraBox)) chosen.set(lora.id, lora.weight);
   });
 
+  // After a job the model may be warm now: its facts say so.
+  const refreshModels = () =>
+    api("/api/images/models", { signal: aborter.signal }).then(
+      (found) => {
+        models = found;
+        const value = controls.model.value;
+        const known = models.some((model) => model.model_id === value);
+        const extra = known ? null : value;
+        setChildren(controls.model, modelOptions(models, { selected: value, extra }));
+        setChildren(facts, modelFacts(models.find((model) => model.model_id === value)));
+      },
+      () => {}, // the facts stay as they were; the form still works
+    );
+
   Promise.all([
     api("/api/images/models", { signal: aborter.signal }),
     api("/api/config", { signal: aborter.signal }).catch(() => null),
@@ -195,7 +209,7 @@ export function renderGenerate(main) {
     try {
       const job = await api("/api/generate", { method: "POST", body: bodyFrom(form, loraBox) });
       unsubscribe();
-      unsubscribe = followJob(job.job_id, result);
+      unsubscribe = followJob(job.job_id, result, { onEnd: refreshModels });
     } catch (error) {
       if (!showFieldErrors(form, error) || error.status !== 422)
         showError(error, { context: "Generating" });
