@@ -338,7 +338,7 @@ def build_platform(
     )
 
     events = EventStore(database)
-    bus = EventBus(events)
+    bus = EventBus(events, poll_interval_s=settings.events.relay_interval_s)
     analytics = AnalyticsConsumer(metrics)
     bus.subscribe(analytics, types=analytics.types)
     if settings.events.redis_url:

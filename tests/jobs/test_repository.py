@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from imajin.errors import Conflict, NotFound
-from imajin.events.models import JobEvent
+from imajin.events.models import PREVIEW, JobEvent
 from imajin.jobs.models import JobStatus
 from imajin.store.tables import utcnow
 from tests.jobs.conftest import PlatformFactory, event_types, noop
@@ -138,3 +138,34 @@ def test_list_filters_and_paginates(make_platform: PlatformFactory) -> None:
     page, total = platform.jobs.repository.page(status=JobStatus.QUEUED, limit=2, offset=1)
     assert total == 4
     assert [job.id for job in page] == [ids[3], ids[2]]  # newest first
+
+
+def test_a_preview_replaces_the_last_and_the_end_of_the_job_removes_it(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False)
+    repository = platform.jobs.repository
+    job = platform.jobs.submit(noop())
+    repository.claim(job.id, "w1")
+    repository.begin_attempt(job.id, "w1")
+    repository.report_preview(job.id, "w1", {"step": 1, "dataUrl": "data:,a"})
+    repository.report_preview(job.id, "w1", {"step": 2, "dataUrl": "data:,b"})
+    repository.report_preview(job.id, "w2", {"step": 3, "dataUrl": "data:,c"})  # not w2's job
+    previews = [e for e in platform.events.after(0, job_id=job.id) if e.type == PREVIEW]
+    assert [(e.payload["step"], e.payload["status"]) for e in previews] == [(2, "running")]
+    assert repository.finish(job.id, "w1", status=JobStatus.SUCCEEDED, result={})
+    assert event_types(platform, job) == [JobEvent.QUEUED, JobEvent.STARTED, JobEvent.SUCCEEDED]
+
+
+def test_a_lost_workers_preview_goes_with_its_attempt(make_platform: PlatformFactory) -> None:
+    platform = make_platform(start=False)
+    repository = platform.jobs.repository
+    job = platform.jobs.submit(noop())
+    repository.claim(job.id, "w1")
+    repository.begin_attempt(job.id, "w1")
+    repository.report_preview(job.id, "w1", {"step": 1, "dataUrl": "data:,a"})
+    recovered = repository.recover(
+        stale_before=utcnow() + timedelta(seconds=1), dead=lambda _: True
+    )
+    assert [one.status for one in recovered] == [JobStatus.QUEUED]
+    assert PREVIEW not in event_types(platform, job)

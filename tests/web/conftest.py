@@ -109,16 +109,19 @@ def open_site(
     environ: dict[str, str] | None = None,
     admin_key: bool = False,
     overrides: PlatformOverrides | None = None,
+    more_models: dict[str, Path] | None = None,
 ) -> Iterator[Site]:
     """A live server over ``tmp/data``; with ``admin_key`` auth is on and ``headers`` carry it.
 
     ``tmp/config.yaml``, if written first, is the deployer's file; ``overrides`` replace
-    collaborators (the gateway's LLM) as in the other suites."""
+    collaborators (the gateway's LLM) as in the other suites; ``more_models`` (id → tiny
+    model folder) join ``tiny-sd15`` in the manifest.
+    """
     data = tmp / "data"
     (data / "sets").mkdir(parents=True)
     (data / "sets" / "tiles.yaml").write_text(TILES_YAML, encoding="utf-8")
     (data / "sets" / "tiles.csv").write_text(TILES_CSV, encoding="utf-8")
-    write_tiny_manifest(data, {TINY_SD15: model})
+    write_tiny_manifest(data, {TINY_SD15: model, **(more_models or {})})
     settings = load_settings(
         environ={
             "IMAJIN_DATA_DIR": str(data),

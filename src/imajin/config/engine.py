@@ -108,6 +108,17 @@ class EngineSettings(BaseModel):
     write_sidecar: bool = Field(
         default=False, description="Also write <image>.json with the parameters."
     )
+    previews: bool = Field(
+        default=True,
+        description="Send a small live preview (a latent → RGB approximation, no extra "
+        "weights) over a job's event stream while it denoises.",
+    )
+    preview_every_steps: int = Field(
+        default=1, ge=1, le=1000, description="At most one preview every this many steps."
+    )
+    preview_interval_s: float = Field(
+        default=0.5, ge=0.0, le=60.0, description="At least this long between two previews."
+    )
 
     @field_validator("device")
     @classmethod

@@ -113,6 +113,13 @@ class EventsSettings(Section):
         description="Events older than this are deleted (0: kept forever); never those "
         "of queued or running jobs, nor any not yet relayed.",
     )
+    relay_interval_s: float = Field(
+        0.2,
+        gt=0,
+        le=10.0,
+        description="How often the relay reads new events from the outbox: the most a live "
+        "stream lags behind a state change (and the shortest a live preview must last).",
+    )
 
 
 class Settings(Section):

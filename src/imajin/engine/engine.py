@@ -40,6 +40,7 @@ from imajin.engine.loaders import LOADERS, PipelineLoader, pipeline_nbytes, plac
 from imajin.engine.lora import LoraFile, applied_loras, check_family, resolve_lora
 from imajin.engine.metadata import save_image
 from imajin.engine.parameters import AppliedLora, GenerationParameters
+from imajin.engine.preview import LatentPreviewer, PreviewCallback
 from imajin.engine.registry import ModelRegistry
 from imajin.engine.request import MAX_SEED, GenerationRequest, parse_request
 from imajin.engine.schedulers import build_scheduler, samplers_for
@@ -221,6 +222,7 @@ class Engine:
         *,
         progress: ProgressCallback | None = None,
         cancel: CancelCheck | None = None,
+        preview: PreviewCallback | None = None,
     ) -> GenerationResult:
         """Generate the request's images.
 
@@ -229,11 +231,26 @@ class Engine:
             progress: Called after every denoising step.
             cancel: Polled before each image and after each step; when it returns
                 True, :class:`~imajin.engine.errors.GenerationCancelled` is raised.
+            preview: Given live previews while denoising, throttled by the settings'
+                ``preview_every_steps`` and ``preview_interval_s``; never called when
+                ``previews`` is off.
         """
         started = time.perf_counter()
         plan = self.plan(request)
+        previewer = None
+        if preview is not None and self.settings.previews:
+            previewer = LatentPreviewer(
+                family=plan.spec.family,
+                sink=preview,
+                every_steps=self.settings.preview_every_steps,
+                min_interval_s=self.settings.preview_interval_s,
+            )
         tracker = StepTracker(
-            images=plan.request.num_images, steps=plan.steps, progress=progress, cancel=cancel
+            images=plan.request.num_images,
+            steps=plan.steps,
+            progress=progress,
+            cancel=cancel,
+            latents=previewer,
         )
         tracker.check_cancelled()
         while True:

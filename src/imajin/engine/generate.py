@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from PIL import Image
@@ -37,6 +37,12 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 CancelCheck = Callable[[], bool]
+
+
+class LatentsHook(Protocol):
+    """Sees each step's latents (the live preview); keyword arguments say where they stand."""
+
+    def __call__(self, latents: Any, *, step: int, total: int, image: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,13 @@ class StepTracker:
         steps: int,
         progress: ProgressCallback | None,
         cancel: CancelCheck | None,
+        latents: LatentsHook | None = None,
     ) -> None:
         self._images = images
         self._steps = steps
         self._progress = progress
         self._cancel = cancel
+        self._latents = latents
         self._done_before = 0
         self._span = 1  # images advanced by one step (more than 1 inside a batched call)
         self.image = 0
@@ -120,6 +128,8 @@ class StepTracker:
         self.step = self._done_before + done * self._span
         if self._progress is not None:
             self._progress(Progress(self.step, self.total, self.image, self._images))
+        if self._latents is not None and "latents" in kwargs:
+            self._latents(kwargs["latents"], step=self.step, total=self.total, image=self.image)
         self.check_cancelled()
         return kwargs
 

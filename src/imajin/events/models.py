@@ -22,6 +22,16 @@ class JobEvent:
     TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
 
 
+PREVIEW = "PREVIEW"
+"""A running job's live preview (payload: job fields, ``step``, ``total``, ``image``,
+``width``, ``height`` and ``dataUrl``, a ``data:image/webp;base64,...`` URL).
+
+Not a lifecycle event (so no ``JOB_`` prefix), and not kept: each replaces the job's
+previous one in the outbox and the job's end deletes the last, so previews cost one
+row per running job, never a row per step.
+"""
+
+
 class Event(BaseModel):
     """One stored event. ``id`` increases monotonically: consumers resume after it."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from imajin.jobs.handlers import JobCancelled, JobContext
 if TYPE_CHECKING:  # the engine imports torch; callers hold a built one
     from imajin.engine.engine import Engine, GenerationResult
     from imajin.engine.generate import Progress
+    from imajin.engine.preview import Preview
     from imajin.engine.request import GenerationRequest
 
 JobStep = tuple[int, int, str, dict[str, Any]]
@@ -25,7 +27,7 @@ def generate_in_job(
     to_job_step: Callable[[Progress], JobStep],
     after_report: Callable[[], None] | None = None,
 ) -> GenerationResult:
-    """Generate ``request``, reporting each engine step to the job.
+    """Generate ``request``, reporting each engine step (and live previews) to the job.
 
     A cancel is seen when progress is reported; raising inside the pipeline's step
     callback would leave diffusers mid-step, so it sets the engine's cancel flag
@@ -47,7 +49,19 @@ def generate_in_job(
         if after_report is not None:
             after_report()
 
+    def preview(shown: Preview) -> None:
+        ctx.preview(
+            step=shown.step,
+            total=shown.total,
+            image=shown.image,
+            width=shown.width,
+            height=shown.height,
+            dataUrl="data:image/webp;base64," + base64.b64encode(shown.webp).decode("ascii"),
+        )
+
     try:
-        return engine.generate(request, progress=progress, cancel=lambda: cancelled)
+        return engine.generate(
+            request, progress=progress, cancel=lambda: cancelled, preview=preview
+        )
     except GenerationCancelled:
         raise JobCancelled(f"job {ctx.job.id} cancelled") from None

@@ -33,6 +33,8 @@ class JobCancelled(Exception):
 
 
 ProgressSink = Callable[[int, int, str, dict[str, Any]], bool]
+PreviewSink = Callable[[dict[str, Any]], None]
+"""Relays one live preview's event fields (best effort: never raises)."""
 
 
 @dataclass
@@ -43,6 +45,7 @@ class JobContext:
     logger: logging.LoggerAdapter[logging.Logger]
     _progress: ProgressSink
     _final_writes: list[Callable[[Session], None]] = field(default_factory=list)
+    _preview: PreviewSink | None = None
     _min_interval_s: float = 0.2
     _last_report: float = 0.0
 
@@ -58,6 +61,11 @@ class JobContext:
         self._last_report = now
         if self._progress(step, total, message, extra):
             raise JobCancelled(f"job {self.job.id} was cancelled")
+
+    def preview(self, **fields: Any) -> None:
+        """Relay a live preview (``step``, ``total``, ``dataUrl``, ...) to the job's events."""
+        if self._preview is not None:
+            self._preview(fields)
 
     def check_cancelled(self) -> None:
         """Raise :class:`JobCancelled` if a cancel was asked for (reports current progress)."""

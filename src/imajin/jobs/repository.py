@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import CursorResult, Update, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from imajin.events.models import JobEvent
+from imajin.events.models import PREVIEW, JobEvent
 from imajin.events.outbox import record_event
 from imajin.jobs.errors import JobFinished, JobNotFound
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.store.database import Database
-from imajin.store.tables import BatchRow, JobRow, utcnow
+from imajin.store.tables import BatchRow, EventRow, JobRow, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ def _changed(session: Session, statement: Update) -> int:
     """Rows an UPDATE changed: 1 means our compare-and-set won."""
     result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
     return result.rowcount
+
+
+def _drop_previews(session: Session, job_id: str) -> None:
+    session.execute(delete(EventRow).where(EventRow.job_id == job_id, EventRow.type == PREVIEW))
 
 
 def _payload(row: JobRow, **extra: Any) -> dict[str, Any]:
@@ -343,6 +347,17 @@ class JobRepository:
             )
             return row.cancel_requested
 
+    def report_preview(self, job_id: str, worker_id: str, fields: dict[str, Any]) -> None:
+        """Store a live preview event in place of the job's previous one (if still ours)."""
+        with self._database.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None or row.status != RUNNING or row.worker_id != worker_id:
+                return
+            _drop_previews(session, job_id)
+            record_event(
+                session, PREVIEW, _payload(row, **fields), job_id=job_id, subject=row.group_id
+            )
+
     def finish(
         self,
         job_id: str,
@@ -396,6 +411,7 @@ class JobRepository:
             record_event(
                 session, event_type, _payload(row, **extra), job_id=job_id, subject=row.group_id
             )
+            _drop_previews(session, job_id)  # the result replaces them
             if in_transaction is not None:
                 in_transaction(session)
             self._settled(session, row)
@@ -511,6 +527,7 @@ class JobRepository:
         record_event(
             session, event_type, _payload(row, **extra), job_id=row.id, subject=row.group_id
         )
+        _drop_previews(session, row.id)  # a lost worker's last picture is stale
         return Job.of(row) if event_type == JobEvent.REQUEUED else self._settled(session, row)
 
     # -- dispatch bookkeeping (Celery) -------------------------------------------------------

@@ -97,7 +97,13 @@ class JobRunner:
                 job.id, worker, step=step, total=total, message=message, extra=extra
             )
 
-        ctx = JobContext(job=job, logger=job_logger, _progress=progress)
+        def preview(fields: dict[str, Any]) -> None:
+            try:
+                self._repository.report_preview(job.id, worker, fields)
+            except Exception:  # a lost preview is harmless; the job goes on
+                job_logger.warning("could not store a live preview", exc_info=True)
+
+        ctx = JobContext(job=job, logger=job_logger, _progress=progress, _preview=preview)
         self._heartbeats.add(job.id, worker)
         try:
             self._execute(ctx, worker)

@@ -1,64 +1,66 @@
-// One image from a prompt (POST /api/generate). "Use these settings" in the image
-// view lands here with the form filled in; the job's progress shows live below.
+// One image from a prompt (POST /api/generate). Model, sampler, size and LoRAs are
+// picked from what the server has, so a typo cannot reach a job. "Use these settings"
+// in the image view lands here with the form filled in; the job runs in place below,
+// with its live preview and then its images and their parameters.
 
-import { api } from "../api.js";
-import { h, progressBar, setChildren, shortId, statusBadge } from "../dom.js";
+import { api, isAbort } from "../api.js";
+import { h, setChildren } from "../dom.js";
 import { clearFieldErrors, field, showFieldErrors } from "../forms.js";
-import { enableGridNavigation, refreshGridTabStops } from "../gridnav.js";
-import { lazyImage } from "../images.js";
-import { isTerminal, subscribe } from "../live.js";
 import { showError } from "../notices.js";
 import { parseLoras, takeDraft } from "../params.js";
-import { openViewer } from "../viewer.js";
-import { errorText } from "./cards.js";
+import {
+  chosenLoras,
+  modelFacts,
+  modelOptions,
+  samplerOptions,
+  showLoras,
+  sizeOptions,
+} from "../pickers.js";
+import { followJob } from "./generate-job.js";
 
-// [name, label, attributes, hint]; names are the API's fields.
-const FIELDS = [
-  ["prompt", "Prompt", { tag: "textarea", rows: 4, required: true, maxlength: 2000 }],
-  [
-    "negative_prompt",
-    "Negative prompt",
-    { tag: "textarea", rows: 2, maxlength: 2000 },
-    "Empty: the platform's negative prompt for the model. Legal safety terms are always added.",
-  ],
-  [
-    "model",
-    "Model",
-    { type: "text", autocomplete: "off" },
-    "A style (photorealistic, anime), a model id or a path. Empty: the studio default.",
-  ],
-  ["width", "Width", { type: "number", min: 64, step: 8, inputmode: "numeric" }],
-  ["height", "Height", { type: "number", min: 64, step: 8, inputmode: "numeric" }],
-  ["steps", "Steps", { type: "number", min: 1, max: 100, step: 1, inputmode: "numeric" }],
-  ["guidance", "Guidance", { type: "number", min: 1, max: 20, step: 0.5, inputmode: "decimal" }],
-  ["seed", "Seed", { type: "number", min: 0, step: 1, inputmode: "numeric" }, "Empty: random."],
-  ["scheduler", "Scheduler", { type: "text", autocomplete: "off" }],
-  [
-    "loras",
-    "LoRAs",
-    { tag: "textarea", rows: 2, "data-field": "loras" },
-    "One per line: id-or-path:weight",
-  ],
-];
-const NUMBERS = new Set(["width", "height", "steps", "guidance", "seed"]);
+const NUMBERS = ["width", "height", "steps", "guidance", "seed"];
+const TEXTS = ["prompt", "negative_prompt", "model", "scheduler"];
 
-function control(name, { tag = "input", ...attrs }) {
-  return h(tag, { id: `gen-${name}`, name, ...attrs });
-}
+const input = (name, attrs) => h("input", { id: `gen-${name}`, name, ...attrs });
+const text = (name, attrs) =>
+  h("textarea", { id: `gen-${name}`, name, maxlength: 2000, ...attrs });
+const cell = (name, label, control, hint) =>
+  h("div", { class: `cell cell-${name}` }, field({ label, control, hint }));
 
 /** The request body: empty fields are left out so the server's defaults apply. */
-function bodyFrom(form) {
+function bodyFrom(form, loraBox) {
   const body = {};
-  for (const [name] of FIELDS) {
+  for (const name of [...TEXTS, ...NUMBERS]) {
     const value = form.elements[name].value.trim();
-    if (value === "") continue;
-    if (name === "loras") body.loras = parseLoras(value);
-    else body[name] = NUMBERS.has(name) ? Number(value) : value;
+    if (value !== "") body[name] = NUMBERS.includes(name) ? Number(value) : value;
   }
+  const loras = chosenLoras(loraBox);
+  if (loras.length) body.loras = loras;
   return body;
 }
 
-export function renderGenerate(main) {
+function buildForm() {
+  const controls = {
+    prompt: text("prompt", { rows: 4, required: true }),
+    negative: text("negative_prompt", { rows: 2 }),
+    model: h("select", { id: "gen-model", name: "model" }, h("option", {}, "Loading models…")),
+    size: h("select", { id: "gen-size" }),
+    width: input("width", { type: "number", min: 64, step: 8, inputmode: "numeric" }),
+    height: input("height", { type: "number", min: 64, step: 8, inputmode: "numeric" }),
+    steps: input("steps", { type: "number", min: 1, max: 100, step: 1, inputmode: "numeric" }),
+    guidance: input("guidance", {
+      type: "number",
+      min: 1,
+      max: 20,
+      step: 0.5,
+      inputmode: "decimal",
+    }),
+    seed: input("seed", { type: "number", min: 0, step: 1, inputmode: "numeric" }),
+    scheduler: h("select", { id: "gen-scheduler", name: "scheduler" }),
+  };
+  const facts = h("p", { class: "model-facts", id: "gen-model-facts", "aria-live": "polite" });
+  controls.model.setAttribute("aria-describedby", "gen-model-facts");
+  const loraBox = h("div", { class: "lora-picker", "data-field": "loras" });
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Generate");
   const form = h(
     "form",
@@ -67,13 +69,27 @@ export function renderGenerate(main) {
     h(
       "div",
       { class: "field-grid" },
-      FIELDS.map(([name, label, attrs, hint]) =>
-        h(
-          "div",
-          { class: `cell cell-${name}` },
-          field({ label, control: control(name, attrs), hint }),
-        ),
+      cell("prompt", "Prompt", controls.prompt),
+      cell(
+        "negative_prompt",
+        "Negative prompt",
+        controls.negative,
+        "Empty: the platform's negative prompt for the model. Legal safety terms are always added.",
       ),
+      h(
+        "div",
+        { class: "cell cell-model" },
+        field({ label: "Model", control: controls.model }),
+        facts,
+      ),
+      cell("size", "Size", controls.size),
+      cell("width", "Width", controls.width),
+      cell("height", "Height", controls.height),
+      cell("scheduler", "Sampler", controls.scheduler),
+      cell("steps", "Steps", controls.steps),
+      cell("guidance", "Guidance", controls.guidance),
+      cell("seed", "Seed", controls.seed, "Empty: random."),
+      h("fieldset", { class: "cell cell-loras config-group" }, h("legend", {}, "LoRAs"), loraBox),
     ),
     h(
       "div",
@@ -82,6 +98,11 @@ export function renderGenerate(main) {
       h("button", { type: "reset", class: "btn btn-quiet" }, "Clear"),
     ),
   );
+  return { form, controls, facts, loraBox, submit };
+}
+
+export function renderGenerate(main) {
+  const { form, controls, facts, loraBox, submit } = buildForm();
   const result = h("section", {
     class: "panel job-result",
     "aria-live": "polite",
@@ -91,22 +112,104 @@ export function renderGenerate(main) {
   setChildren(main, h("h1", {}, "Generate"), form, result);
 
   const draft = takeDraft();
-  if (draft) {
-    for (const [name, value] of Object.entries(draft)) {
-      if (form.elements[name]) form.elements[name].value = value ?? "";
-    }
-    form.elements.prompt.focus();
+  // An image's parameters name a LoRA by its file path; the picker by its file stem.
+  const stem = (path) => path.split(/[\\/]/).pop().replace(/\.safetensors$/, "");
+  const chosen = new Map(
+    parseLoras(draft?.loras ?? "").map((lora) => [lora.id ?? stem(lora.path), lora.weight]),
+  );
+  // Model, sampler and LoRAs are picked once the lists arrive; the rest is filled now.
+  for (const name of ["prompt", "negative_prompt", ...NUMBERS]) {
+    if (draft?.[name] !== undefined) form.elements[name].value = draft[name] ?? "";
   }
+  if (draft) controls.prompt.focus();
+
+  const aborter = new AbortController();
+  let models = [];
+  let loraLoad = null;
+
+  // A new model: its facts, samplers, native sizes and the LoRAs that fit it.
+  const modelChanged = ({ keepSize = false, scheduler = controls.scheduler.value } = {}) => {
+    const model = models.find((one) => one.model_id === controls.model.value);
+    setChildren(facts, modelFacts(model));
+    setChildren(controls.scheduler, samplerOptions(model, scheduler));
+    setChildren(controls.size, sizeOptions(model));
+    if (keepSize) sizeFromFields();
+    else applySize();
+    loraLoad?.abort();
+    loraLoad = new AbortController();
+    showLoras(loraBox, { modelId: model?.model_id, chosen, signal: loraLoad.signal });
+  };
+  const applySize = () => {
+    const [width, height] = controls.size.value.split("x");
+    if (!width) return;
+    controls.width.value = width;
+    controls.height.value = height;
+  };
+  // Fields filled from a draft pick their preset, or "Custom".
+  const sizeFromFields = () => {
+    const value = `${controls.width.value}x${controls.height.value}`;
+    const found = [...controls.size.options].some((option) => option.value === value);
+    controls.size.value = found ? value : "";
+    if (!controls.width.value) applySize();
+  };
+  controls.model.addEventListener("change", () => modelChanged());
+  controls.size.addEventListener("change", applySize);
+  for (const side of [controls.width, controls.height])
+    side.addEventListener("input", sizeFromFields);
+
+  // Remember what is ticked, so a model change keeps the user's LoRA choices.
+  loraBox.addEventListener("change", () => {
+    chosen.clear();
+    for (const lora of chosenLoras(loraBox)) chosen.set(lora.id, lora.weight);
+  });
+
+  // After a job the model may be warm now: its facts say so.
+  const refreshModels = () =>
+    api("/api/images/models", { signal: aborter.signal }).then(
+      (found) => {
+        models = found;
+        const value = controls.model.value;
+        const known = models.some((model) => model.model_id === value);
+        const extra = known ? null : value;
+        setChildren(controls.model, modelOptions(models, { selected: value, extra }));
+        setChildren(facts, modelFacts(models.find((model) => model.model_id === value)));
+      },
+      () => {}, // the facts stay as they were; the form still works
+    );
+
+  Promise.all([
+    api("/api/images/models", { signal: aborter.signal }),
+    api("/api/config", { signal: aborter.signal }).catch(() => null),
+  ]).then(
+    ([found, config]) => {
+      models = found;
+      const wanted = draft?.model || config?.model || "";
+      const byId = models.find((model) => model.model_id === wanted);
+      const byStyle = models.find((model) => model.type === wanted && model.downloaded !== false);
+      const selected = byId?.model_id ?? byStyle?.model_id;
+      const extra = !selected && wanted ? wanted : null;
+      setChildren(controls.model, modelOptions(models, { selected, extra }));
+      modelChanged({ keepSize: Boolean(draft?.width), scheduler: draft?.scheduler ?? "" });
+    },
+    (error) => {
+      if (!isAbort(error)) showError(error, { context: "Loading the models" });
+    },
+  );
 
   let unsubscribe = () => {};
+  form.addEventListener("reset", () => {
+    chosen.clear();
+    // After the browser has reset the fields, fill the model's defaults back in.
+    setTimeout(() => modelChanged(), 0);
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
     submit.disabled = true;
     try {
-      const job = await api("/api/generate", { method: "POST", body: bodyFrom(form) });
+      const job = await api("/api/generate", { method: "POST", body: bodyFrom(form, loraBox) });
       unsubscribe();
-      unsubscribe = follow(job.job_id, result);
+      unsubscribe = followJob(job.job_id, result, { onEnd: refreshModels });
     } catch (error) {
       if (!showFieldErrors(form, error) || error.status !== 422)
         showError(error, { context: "Generating" });
@@ -114,60 +217,9 @@ export function renderGenerate(main) {
       submit.disabled = false;
     }
   });
-  return () => unsubscribe();
-}
-
-/** Show a job's progress live, then its image when it succeeds. */
-function follow(jobId, box) {
-  box.hidden = false;
-  const show = (status, detail) =>
-    setChildren(
-      box,
-      h("h2", {}, `Job ${shortId(jobId)}`),
-      h("p", {}, statusBadge(status)),
-      detail ?? null,
-      h("p", {}, h("a", { href: "#/queue" }, "See the queue")),
-    );
-  show("queued");
-  const stop = subscribe(async (event) => {
-    if (event.jobId !== jobId) return;
-    const { status, step, total } = event.payload ?? {};
-    if (event.type === "JOB_PROGRESS")
-      show("running", progressBar({ value: step, max: total, label: `Step ${step} of ${total}` }));
-    else if (!isTerminal(event)) show(status);
-    else {
-      stop();
-      const job = await api(`/api/jobs/${encodeURIComponent(jobId)}`).catch(() => null);
-      show(status, outcome(job));
-    }
-  });
-  return stop;
-}
-
-// A finished job's images: result.images[] = {imageUrl, thumbnailUrl, sidecarUrl, seed}.
-function outcome(job) {
-  if (!job) return null;
-  if (job.error) return h("p", { class: "inline-error" }, errorText(job.error));
-  const images = job.result?.images ?? [];
-  if (images.length === 0) return null;
-  const list = h("ul", { class: "grid", "aria-label": "Generated images" });
-  images.forEach((image, i) => {
-    const title = `Image ${i + 1} (seed ${image.seed})`;
-    const open = () =>
-      openViewer({
-        title,
-        imageUrl: image.imageUrl,
-        params: image.sidecarUrl ? api(image.sidecarUrl) : Promise.resolve(null),
-      });
-    const card = h(
-      "button",
-      { type: "button", class: "card", "data-card": true, "aria-label": title, onclick: open },
-      h("div", { class: "thumb" }, lazyImage(image.thumbnailUrl ?? image.imageUrl, { alt: title })),
-      h("div", { class: "card-body" }, h("strong", { class: "card-title" }, title)),
-    );
-    list.append(h("li", {}, card));
-  });
-  enableGridNavigation(list);
-  refreshGridTabStops(list);
-  return list;
+  return () => {
+    aborter.abort();
+    loraLoad?.abort();
+    unsubscribe();
+  };
 }
