@@ -21,6 +21,7 @@ from imajin.api.routers import (
     health,
     jobs,
     keys,
+    profile,
     studio,
     system,
     variations,
@@ -73,6 +74,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     app.state.gateway = platform.gateway
+    app.state.profile = platform.profile
     app.state.metrics = HttpMetrics()
 
     register_error_handlers(app)
@@ -86,6 +88,7 @@ def create_app(platform: Platform) -> FastAPI:
         studio.router,
         assistant.router,
         gateway.router,
+        profile.router,
         web.router,
     ):
         app.include_router(router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from imajin.errors import ServiceUnavailable, UpstreamError
+
 
 class VisionError(Exception):
     """Base of every vision-layer error."""
@@ -13,3 +15,16 @@ class UnknownDetector(VisionError):
 
 class DetectorNotInstalled(VisionError):
     """The detector's library is not installed; the message names the package."""
+
+
+class FeaturesUnavailable(VisionError, ServiceUnavailable):
+    """The feature extractor (a vision model) cannot be reached or is not configured (503)."""
+
+    code = "features_unavailable"
+
+
+class FeaturesInvalid(VisionError, UpstreamError):
+    """The vision model's answer broke the feature schema after its retries (502, stage
+    ``features``)."""
+
+    code = "features_invalid"
