@@ -27,7 +27,7 @@ from imajin.jobs.models import Job
 from imajin.storage.base import FileStorage
 from imajin.studio.outputs import stamp, write_output
 from imajin.vision.base import FaceDetector, RGBImage
-from imajin.vision.errors import FeaturesUnavailable
+from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
 from imajin.vision.images import decode_selfie
 from imajin.vision.quality import FaceAssessment, assess_faces
 
@@ -69,6 +69,12 @@ def face_view(assessment: FaceAssessment) -> dict[str, Any]:
         "quality_score": assessment.quality_score,
         "faces_found": assessment.faces_found,
     }
+
+
+def _in_stage(message: str) -> str:
+    """The error message naming the stage that failed (the job's error goes back to HTTP)."""
+    prefix = "The features stage failed"
+    return message if message.startswith(prefix) else f"{prefix}: {message}"
 
 
 @contextmanager
@@ -153,7 +159,10 @@ class ProfileRenderer:
         if face is not None:
             crop = image[face.y : face.y + face.height, face.x : face.x + face.width]
         with _timed(timings, "features"):
-            features = source.extract(face=crop, image=image)
+            try:
+                features = source.extract(face=crop, image=image)
+            except (FeaturesInvalid, FeaturesUnavailable) as exc:
+                raise type(exc)(_in_stage(exc.message)) from exc
         self.template.refuse_minor(features)
         result.update(features=features, message=None)
         return features
