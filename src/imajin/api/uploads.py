@@ -76,6 +76,11 @@ class _Collector:
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         part = self.parts[-1]
+        if part.is_file and part.name != FILE_FIELD:
+            raise InvalidInput(
+                f"The form has a file field `{part.name}`; send the image as `{FILE_FIELD}`.",
+                field=FILE_FIELD,
+            )
         part.data += data[start:end]
         limit = self.max_bytes if part.name == FILE_FIELD else _MAX_FIELD_BYTES
         if len(part.data) > limit:

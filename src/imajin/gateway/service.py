@@ -55,6 +55,7 @@ from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.safety import enforce
 from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
+from imajin.vision.images import SelfieInvalid
 
 ENDPOINT_OF_KIND: dict[ChatKind, EndpointName] = {
     "1to1": "chat_1to1",
@@ -70,6 +71,7 @@ _ERRORS_BY_CODE: dict[str, Callable[[str], ImajinError]] = {
     "invalid_input": InvalidInput,
     # The profile job's (SPEC §6.2): the same class comes back, so the same status.
     "payload_too_large": PayloadTooLarge,
+    "invalid_selfie": SelfieInvalid,
     "minor_refused": MinorRefused,
     "features_unavailable": FeaturesUnavailable,
     "features_invalid": FeaturesInvalid,

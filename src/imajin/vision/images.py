@@ -27,6 +27,16 @@ from imajin.vision.base import RGBImage
 FIELD: Final = "selfie"
 ACCEPTED = "JPEG, PNG or WebP"
 
+
+class SelfieInvalid(InvalidInput):
+    """The selfie is empty, of a refused format, too many pixels, truncated or corrupt."""
+
+    code = "invalid_selfie"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field=FIELD)
+
+
 # Magic bytes of the formats we read, and of common ones we name when refusing.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -48,10 +58,10 @@ def sniff_format(data: bytes) -> str:
     """``JPEG``, ``PNG`` or ``WEBP`` from the content's first bytes.
 
     Raises:
-        InvalidInput: The upload is empty or is not one of the accepted formats.
+        SelfieInvalid: The upload is empty or is not one of the accepted formats.
     """
     if not data:
-        raise InvalidInput(f"`{FIELD}` is empty; send a {ACCEPTED} image.", field=FIELD)
+        raise SelfieInvalid(f"`{FIELD}` is empty; send a {ACCEPTED} image.")
     for magic, name in _SIGNATURES:
         if data.startswith(magic):
             return name
@@ -59,13 +69,10 @@ def sniff_format(data: bytes) -> str:
         return "WEBP"
     for magic, name in _OTHERS:
         if data.startswith(magic):
-            raise InvalidInput(
-                f"`{FIELD}` is a {name} image; only {ACCEPTED} are accepted.", field=FIELD
-            )
-    raise InvalidInput(
+            raise SelfieInvalid(f"`{FIELD}` is a {name} image; only {ACCEPTED} are accepted.")
+    raise SelfieInvalid(
         f"`{FIELD}` is not an image imajin reads (by its content, whatever its name or "
-        f"type says); send a {ACCEPTED} image.",
-        field=FIELD,
+        f"type says); send a {ACCEPTED} image."
     )
 
 
@@ -74,23 +81,21 @@ def check_size(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[str, in
 
     Raises:
         PayloadTooLarge: Over ``max_bytes`` (413).
-        InvalidInput: Empty, not an accepted format, an unreadable header, or more than
+        SelfieInvalid: Empty, not an accepted format, an unreadable header, or more than
             ``max_pixels`` pixels.
     """
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"`{FIELD}` is {len(data)} bytes; at most {max_bytes} are accepted "
-            "(gateway.profile.max_bytes).",
-            field=FIELD,
+            "(gateway.profile.max_bytes)."
         )
     kind = sniff_format(data)
     with _opened(data, kind) as image:
         width, height = image.size
     if width * height > max_pixels:
-        raise InvalidInput(
+        raise SelfieInvalid(
             f"`{FIELD}` is {width}×{height} pixels ({width * height}); at most {max_pixels} "
-            "are accepted (gateway.profile.max_pixels).",
-            field=FIELD,
+            "are accepted (gateway.profile.max_pixels)."
         )
     return kind, width, height
 
@@ -99,7 +104,7 @@ def decode_selfie(data: bytes, *, max_bytes: int, max_pixels: int, timeout_s: fl
     """The upright 8-bit RGB pixels of ``data``, with no metadata, decoded within ``timeout_s``.
 
     Raises:
-        PayloadTooLarge, InvalidInput: As :func:`check_size`; also a truncated or corrupt
+        PayloadTooLarge, SelfieInvalid: As :func:`check_size`; also a truncated or corrupt
             file, or a decode slower than ``timeout_s``.
     """
     kind, _width, _height = check_size(data, max_bytes=max_bytes, max_pixels=max_pixels)
@@ -108,33 +113,30 @@ def decode_selfie(data: bytes, *, max_bytes: int, max_pixels: int, timeout_s: fl
         return future.result(timeout=timeout_s)
     except FutureTimeout:
         # The thread cannot be stopped, but the pixel limit bounds what it still does.
-        raise InvalidInput(
+        raise SelfieInvalid(
             f"`{FIELD}` took longer than {timeout_s:g} s to decode "
-            "(gateway.profile.decode_timeout_s).",
-            field=FIELD,
+            "(gateway.profile.decode_timeout_s)."
         ) from None
 
 
 @contextmanager
 def _opened(data: bytes, kind: str) -> Iterator[Image.Image]:
     """``Image.open`` restricted to the sniffed format (headers only: Pillow reads pixels
-    lazily), its errors turned into InvalidInput."""
+    lazily), its errors turned into SelfieInvalid."""
     try:
         with warnings.catch_warnings():
             # Our own limit (checked by the callers) is the one that matters.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[kind])
     except Image.DecompressionBombError:
-        raise InvalidInput(
+        raise SelfieInvalid(
             f"`{FIELD}` declares far more pixels than any accepted image "
-            "(gateway.profile.max_pixels).",
-            field=FIELD,
+            "(gateway.profile.max_pixels)."
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput(
+        raise SelfieInvalid(
             f"`{FIELD}` looks like {kind} but its header cannot be read; send an intact "
-            f"{ACCEPTED} image.",
-            field=FIELD,
+            f"{ACCEPTED} image."
         ) from None
     with image:
         yield image
@@ -144,20 +146,19 @@ def _decode(data: bytes, kind: str, max_pixels: int) -> RGBImage:
     with _opened(data, kind) as image:
         width, height = image.size
         if width * height > max_pixels:  # checked again: the caller's check may be skipped
-            raise InvalidInput(f"`{FIELD}` has too many pixels.", field=FIELD)
+            raise SelfieInvalid(f"`{FIELD}` has too many pixels.")
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)  # an animated WebP: its first frame
         try:
             # A truncated file must fail, not decode to grey (Pillow's default already).
             if ImageFile.LOAD_TRUNCATED_IMAGES:  # pragma: no cover - a global someone set
-                raise InvalidInput("image decoding is misconfigured", field=FIELD)
+                raise SelfieInvalid("image decoding is misconfigured")
             image.load()
             upright = ImageOps.exif_transpose(image)
             pixels = _to_rgb8(upright if upright is not None else image)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-            raise InvalidInput(
-                f"`{FIELD}` is truncated or corrupt; send an intact {ACCEPTED} image.",
-                field=FIELD,
+            raise SelfieInvalid(
+                f"`{FIELD}` is truncated or corrupt; send an intact {ACCEPTED} image."
             ) from None
     return pixels
 
