@@ -127,7 +127,8 @@ def test_kept_selfies_live_under_the_data_dir_until_deleted(
     assert not kept.exists()
     again = profiles.client.delete(f"/v1/profile/selfies/{selfie_id}")
     assert _error(again, 404)["field"] == "selfie_id"
-    assert _error(profiles.client.delete("/v1/profile/selfies/..x"), 422)["field"] == "selfie_id"
+    bad_id = profiles.client.delete("/v1/profile/selfies/..x")
+    assert _error(bad_id, 422)["field"].endswith("selfie_id")
 
 
 def test_deleting_selfies_when_none_are_kept_is_404(make_profiles: ProfileFactory) -> None:

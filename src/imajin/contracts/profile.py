@@ -2,7 +2,7 @@
 
 ``/v1/profile/analyze`` and ``/create`` take multipart forms (a ``selfie`` file, an
 optional ``style`` field), described in the OpenAPI document by
-:data:`SELFIE_FORM_SCHEMA`; ``/generate`` takes JSON.
+:func:`selfie_form`; ``/generate`` takes JSON.
 """
 
 from __future__ import annotations
@@ -89,24 +89,18 @@ class ProfileCreateResponse(_Answer):
     selfie_id: str | None = None
 
 
-SELFIE_FORM_SCHEMA: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["selfie"],
-                "properties": {
-                    "selfie": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "JPEG, PNG or WebP (by content), within "
-                        "gateway.profile.max_bytes and max_pixels.",
-                    },
-                    "style": {"type": "string", "enum": ["photorealistic", "anime"]},
-                },
-            }
+def selfie_form(*, style: bool) -> dict[str, Any]:
+    """The OpenAPI request body of /analyze (``style=False``) and /create (read by
+    :mod:`imajin.api.uploads`, not by FastAPI)."""
+    properties: dict[str, Any] = {
+        "selfie": {
+            "type": "string",
+            "format": "binary",
+            "description": "JPEG, PNG or WebP (by content), within gateway.profile.max_bytes "
+            "and max_pixels.",
         }
-    },
-}
-"""The multipart body of /analyze and /create (read by :mod:`imajin.api.uploads`)."""
+    }
+    if style:
+        properties["style"] = {"type": "string", "enum": ["photorealistic", "anime"]}
+    schema = {"type": "object", "required": ["selfie"], "properties": properties}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}

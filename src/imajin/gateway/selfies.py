@@ -27,7 +27,8 @@ from imajin.storage.local import LocalFileStorage
 
 # Entries nobody took (a job cancelled before it ran) are dropped after this.
 _INBOX_TTL_S = 3600.0
-_ID = re.compile(r"^[0-9a-f]{32}$")
+SELFIE_ID_PATTERN = r"^[0-9a-f]{32}$"
+_ID = re.compile(SELFIE_ID_PATTERN)
 
 
 class SelfieGone(ServiceUnavailable):

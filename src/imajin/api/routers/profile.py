@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from imajin.api.auth import GenerateAccess
 from imajin.api.openapi import error_responses
@@ -18,15 +18,16 @@ from imajin.api.routers.gateway import waited
 from imajin.api.uploads import read_selfie_form
 from imajin.contracts.gateway import Accepted
 from imajin.contracts.profile import (
-    SELFIE_FORM_SCHEMA,
     AvatarStyle,
     ProfileAnalyzeResponse,
     ProfileCreateResponse,
     ProfileGenerateRequest,
     ProfileGenerateResponse,
+    selfie_form,
 )
 from imajin.errors import InvalidInput
 from imajin.gateway.profile_service import ProfileService
+from imajin.gateway.selfies import SELFIE_ID_PATTERN
 
 router = APIRouter(prefix="/v1/profile", tags=["profile"], dependencies=[GenerateAccess])
 
@@ -62,7 +63,7 @@ def _style(value: str | None) -> AvatarStyle | None:
     "/analyze",
     response_model=ProfileAnalyzeResponse,
     responses=_UPLOAD,
-    openapi_extra={"requestBody": SELFIE_FORM_SCHEMA},
+    openapi_extra={"requestBody": selfie_form(style=False)},
 )
 async def analyze(request: Request, profile: ProfileDep) -> object:
     form = await read_selfie_form(request, max_bytes=profile.settings.max_bytes)
@@ -73,7 +74,7 @@ async def analyze(request: Request, profile: ProfileDep) -> object:
     "/create",
     response_model=ProfileCreateResponse,
     responses=_UPLOAD,
-    openapi_extra={"requestBody": SELFIE_FORM_SCHEMA},
+    openapi_extra={"requestBody": selfie_form(style=True)},
 )
 async def create(request: Request, profile: ProfileDep) -> object:
     form = await read_selfie_form(request, max_bytes=profile.settings.max_bytes)
@@ -91,6 +92,8 @@ async def generate(body: ProfileGenerateRequest, profile: ProfileDep) -> object:
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(404),
 )
-def delete_selfie(selfie_id: str, profile: ProfileDep) -> Response:
+def delete_selfie(
+    selfie_id: Annotated[str, Path(pattern=SELFIE_ID_PATTERN)], profile: ProfileDep
+) -> Response:
     profile.delete_selfie(selfie_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
