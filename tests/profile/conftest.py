@@ -23,9 +23,11 @@ from skimage import data
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.store.migrate import upgrade
+from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform, PlatformOverrides, build_platform
 from tests.gateway.conftest import FixedScorer
 
+TINY_MODEL = "tiny-zimage"
 ADULT_FEATURES: dict[str, Any] = {
     "hair_colour": "dark blonde",
     "hair_style": "short curly",
@@ -83,10 +85,11 @@ def make_profiles(tmp_path: Path, tiny_zimage_path: Path) -> Iterator[ProfileFac
 
     def make(*, features: Any = None, **env: str) -> Profiles:
         data_dir = tmp_path / f"data{len(platforms)}"
+        write_tiny_manifest(data_dir, {TINY_MODEL: tiny_zimage_path})
         environ = {
             "IMAJIN_DATA_DIR": str(data_dir),
             "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05",
-            "IMAJIN_GATEWAY__MODEL": str(tiny_zimage_path),
+            "IMAJIN_GATEWAY__MODEL": TINY_MODEL,
             **env,
         }
         settings = load_settings(environ=environ, cwd=tmp_path)
