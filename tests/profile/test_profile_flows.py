@@ -8,8 +8,11 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 
+import pytest
 from PIL import Image
+from prometheus_client import generate_latest
 
 from imajin.jobs.models import JobStatus
 from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
@@ -53,8 +56,11 @@ def test_analyze_finds_the_face_and_returns_the_features(
 
 
 def test_create_draws_a_guarded_adult_avatar_and_stores_it(
-    make_profiles: ProfileFactory, feature_source: FixedFeatureSource
+    make_profiles: ProfileFactory,
+    feature_source: FixedFeatureSource,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     profiles = make_profiles(features=feature_source)
     answer = upload(profiles.client, "/v1/profile/create", astronaut_jpeg(), style="anime")
     assert answer.status_code == 200, answer.text
@@ -77,6 +83,11 @@ def test_create_draws_a_guarded_adult_avatar_and_stores_it(
     assert sidecar["seed"] == body["seed"] and sidecar["prompt"] == prompt
     assert sidecar["studio"]["profile"]["features"] == ADULT_FEATURES
     assert (outputs / stored["image"]).is_file() and (outputs / stored["thumbnail"]).is_file()
+    # Each stage's time is in Prometheus too; no feature or prompt reached the log.
+    metrics = generate_latest(profiles.platform.metrics).decode()
+    for stage in ("detect", "features", "generate"):
+        assert f'imajin_gateway_stage_seconds_count{{stage="{stage}"}}' in metrics
+    assert "dark blonde" not in caplog.text and "freckles" not in caplog.text
 
 
 def test_without_feature_text_the_stored_avatar_keeps_no_features(
