@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 from skimage import data
@@ -20,9 +21,9 @@ from tests.vision.test_images import constant_png
 ANALYZE = "/v1/profile/analyze"
 
 
-def _error(answer: object, status: int) -> dict[str, str]:
-    assert answer.status_code == status, answer.text  # type: ignore[attr-defined]
-    error: dict[str, str] = answer.json()["error"]  # type: ignore[attr-defined]
+def _error(answer: httpx.Response, status: int) -> dict[str, str]:
+    assert answer.status_code == status, answer.text
+    error: dict[str, str] = answer.json()["error"]
     return error
 
 

@@ -172,3 +172,16 @@ def test_sniffing_ignores_names_and_reads_content() -> None:
     assert sniff_format(astronaut_jpeg()) == "JPEG"
     with pytest.raises(InvalidInput, match="BMP"):
         sniff_format(encode(data.astronaut(), "BMP"))
+
+
+def test_a_decode_past_its_time_limit_is_refused() -> None:
+    # 3000×3000 pixels take tens of milliseconds to decode: far past a microsecond.
+    wide = np.tile(np.arange(3000, dtype=np.uint8), (3000, 1))
+    blob = encode(np.stack([wide] * 3, axis=-1), "PNG", compress_level=1)
+    with pytest.raises(InvalidInput, match=r"longer than .*\(gateway\.profile\.decode_timeout_s\)"):
+        decode_selfie(blob, max_bytes=len(blob), max_pixels=10**7, timeout_s=1e-6)
+    assert decode_selfie(blob, max_bytes=len(blob), max_pixels=10**7, timeout_s=30).shape == (
+        3000,
+        3000,
+        3,
+    )
