@@ -428,9 +428,11 @@ def selfie_handoff(settings: Settings) -> SelfieHandoff:
     """Where selfies wait for their jobs: memory only, unless the operator keeps them."""
     profile = settings.gateway.profile
     if profile.keep_selfies:
-        return SelfieStore(
+        store = SelfieStore(
             settings.data_dir / "selfies", retention_days=profile.selfie_retention_days
         )
+        store.sweep()  # at start-up, and before each new selfie is written
+        return store
     return SelfieInbox()
 
 
