@@ -24,9 +24,13 @@ from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.bus import EventBus
 from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
-from imajin.gateway import GatewayService, build_gateway, with_gateway_queues
+from imajin.gateway import GatewayRenderer, GatewayService, build_gateway, with_gateway_queues
+from imajin.gateway.avatar import AvatarTemplate
 from imajin.gateway.output_check import ImageScorer
-from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB
+from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, PROFILE_JOB
+from imajin.gateway.profile import FeatureSource, ProfileRenderer
+from imajin.gateway.profile_service import ProfileService
+from imajin.gateway.selfies import SelfieHandoff, SelfieInbox, SelfieStore
 from imajin.health import HealthMonitor
 from imajin.jobs.admission import Admission
 from imajin.jobs.handlers import HandlerRegistry, noop_handler
@@ -60,6 +64,7 @@ from imajin.variations.params import JOB_KIND as VARIATION_JOB
 from imajin.variations.repository import VariationRepository
 from imajin.variations.service import VariationService
 from imajin.variations.urls import VariationUrls
+from imajin.vision import FaceDetector, build_detector
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
@@ -81,11 +86,14 @@ class PlatformOverrides:
         assistant: The prompt assistant.
         gateway_llm: The LLM client the gateway's prompt steps use.
         image_scorer: The gateway's output check (default: the OpenNSFW scorer).
+        features: The profile flow's feature extraction (default: none, as when
+            ``vision.features_model`` is unset).
     """
 
     assistant: AssistantService | None = None
     gateway_llm: LLMClient | None = None
     image_scorer: ImageScorer | None = None
+    features: FeatureSource | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class Platform:
     health_monitor: HealthMonitor  # /health answers from its last checks
     retention: RetentionSweeper
     gateway: GatewayService | None = None
+    profile: ProfileService | None = None
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
     _started: bool = False
@@ -436,6 +445,61 @@ def _gateway(platform: Platform, overrides: PlatformOverrides) -> None:
     platform.gateway = gateway
     platform.handlers.register(CHAT_IMAGE_JOB, renderer.chat_image)
     platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen)
+    _profile(platform, overrides, gateway=gateway, renderer=renderer)
+
+
+def selfie_handoff(settings: Settings) -> SelfieHandoff:
+    """Where selfies wait for their jobs: memory only, unless the operator keeps them."""
+    profile = settings.gateway.profile
+    if profile.keep_selfies:
+        store = SelfieStore(
+            settings.data_dir / "selfies", retention_days=profile.selfie_retention_days
+        )
+        store.sweep()  # at start-up, and before each new selfie is written
+        return store
+    return SelfieInbox()
+
+
+def _profile(
+    platform: Platform,
+    overrides: PlatformOverrides,
+    *,
+    gateway: GatewayService,
+    renderer: GatewayRenderer,
+) -> None:
+    settings = platform.settings
+    selfies = selfie_handoff(settings)
+    template = AvatarTemplate.load()
+    detector: list[FaceDetector] = []
+    lock = threading.Lock()
+
+    def face_detector() -> FaceDetector:
+        with lock:  # built once, on the first profile job
+            if not detector:
+                detector.append(build_detector("opencv-haar"))
+            return detector[0]
+
+    # The merger connects imajin.vision.features.build_feature_extractor here.
+    def features() -> FeatureSource | None:
+        return overrides.features
+
+    profiles = ProfileRenderer(
+        gateway=renderer,
+        detector=face_detector,
+        features=features,
+        selfies=selfies,
+        outputs=platform.studio.outputs,
+        settings=settings.gateway.profile,
+        template=template,
+    )
+    platform.handlers.register(PROFILE_JOB, profiles, settle=profiles.settle)
+    platform.profile = ProfileService(
+        gateway=gateway,
+        settings=settings.gateway.profile,
+        selfies=selfies,
+        template=template,
+        has_features=lambda: features() is not None,
+    )
 
 
 def _studio(

@@ -23,6 +23,7 @@ from imajin.api.routers import (
     keys,
     loras,
     models,
+    profile,
     studio,
     system,
     training,
@@ -76,6 +77,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     app.state.gateway = platform.gateway
+    app.state.profile = platform.profile
     app.state.metrics = HttpMetrics()
 
     register_error_handlers(app)
@@ -92,6 +94,7 @@ def create_app(platform: Platform) -> FastAPI:
         training.router,
         assistant.router,
         gateway.router,
+        profile.router,
         web.router,
     ):
         app.include_router(router)

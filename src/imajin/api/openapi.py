@@ -56,7 +56,7 @@ _DESCRIPTIONS = {
     403: "The API key lacks the scope this operation needs.",
     404: "Nothing has this id or name.",
     409: "The request conflicts with the current state (name taken, job finished, last key).",
-    413: "The request body is over `server.max_body_bytes`.",
+    413: "The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`).",
     422: "The request is invalid: the message and `field` say what to change.",
     429: "The queue is full; retry after `Retry-After` seconds.",
     502: "A service the request needs (the LLM) failed.",

@@ -18,6 +18,7 @@ from imajin.cli import (
     gateway_commands,
     jobs_commands,
     keys_commands,
+    profile_commands,
     studio_commands,
     train_commands,
     variation_commands,
@@ -71,6 +72,7 @@ studio_commands.register(app)
 assistant_commands.register(app)
 app.command("train-lora")(train_commands.train_lora)
 app.command("chat")(gateway_commands.chat)
+app.command("profile")(profile_commands.profile)
 
 
 def main() -> None:

@@ -68,7 +68,12 @@ class AsyncImajinClient(Endpoints, AsyncSender):
         """
         try:
             response = await self._http.request(
-                call.method, call.path, json=call.json, params=call.params
+                call.method,
+                call.path,
+                json=call.json,
+                params=call.params,
+                files=call.files,
+                data=call.data,
             )
         except httpx.TransportError as error:
             raise ImajinConnectionError(f"{call.method} {call.path} failed: {error}") from error

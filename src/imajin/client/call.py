@@ -42,6 +42,8 @@ class Call(Generic[T]):
         path: The path, its segments already escaped.
         parse: Reads a successful response into the result.
         json: The JSON body, if any.
+        files: A multipart body's files, ``{field: (file name, bytes, content type)}``.
+        data: A multipart body's text fields (sent with ``files``).
         params: Query parameters; None values are left out before sending.
         ok: The statuses that count as success.
     """
@@ -52,6 +54,8 @@ class Call(Generic[T]):
     json: dict[str, Any] | None = None
     params: Query = field(default_factory=dict)
     ok: tuple[int, ...] = (200,)
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    data: dict[str, str] | None = None
 
     def result(self, response: httpx.Response) -> T:
         """The parsed answer.

@@ -20,7 +20,16 @@ from imajin.client.calls_assistant import (
     send_analyze_context,
     send_generate_prompts,
 )
-from imajin.client.calls_gateway import caption, chat_image, expand, imagegen
+from imajin.client.calls_gateway import (
+    caption,
+    chat_image,
+    delete_selfie,
+    expand,
+    imagegen,
+    profile_analyze,
+    profile_create,
+    profile_generate,
+)
 from imajin.client.calls_jobs import cancel_job, events, get_job, job_events, list_jobs
 from imajin.client.calls_keys import create_key, list_keys, revoke_key, whoami
 from imajin.client.calls_models import list_loras, pull_model
@@ -66,6 +75,7 @@ __all__ = [
     "create_batch",
     "create_key",
     "create_variation",
+    "delete_selfie",
     "delete_variation",
     "events",
     "expand",
@@ -95,6 +105,9 @@ __all__ = [
     "list_variations",
     "ml_health",
     "pull_model",
+    "profile_analyze",
+    "profile_create",
+    "profile_generate",
     "random_theme",
     "regenerate_variation",
     "revoke_key",

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from imajin.client.call import Call, json_as, segment, validated
+from imajin.client.call import Call, json_as, no_content, segment, validated
 from imajin.contracts.gateway import (
     Accepted,
     CaptionRequest,
@@ -25,8 +25,24 @@ from imajin.contracts.gateway import (
     ImagegenRequest,
     ImagegenResponse,
 )
+from imajin.contracts.profile import (
+    AvatarStyle,
+    ProfileAnalyzeResponse,
+    ProfileCreateResponse,
+    ProfileGenerateRequest,
+    ProfileGenerateResponse,
+)
 
-__all__ = ["caption", "chat_image", "expand", "imagegen"]
+__all__ = [
+    "caption",
+    "chat_image",
+    "delete_selfie",
+    "expand",
+    "imagegen",
+    "profile_analyze",
+    "profile_create",
+    "profile_generate",
+]
 
 # The chat image path of each kind; SPEC §6.1 names 1to1's differently.
 _CHAT_PATHS: dict[str, str] = {
@@ -84,3 +100,48 @@ def imagegen(request: ImagegenRequest | Mapping[str, Any]) -> Call[ImagegenRespo
     payload = _body(validated(ImagegenRequest, request))
     parse = _image_or_accepted(ImagegenResponse)
     return Call("POST", "/v1/imagegen", parse, json=payload, ok=(200, 202))
+
+
+def _selfie(selfie: bytes, filename: str) -> dict[str, tuple[str, bytes, str]]:
+    # The server sniffs the format from the bytes; the type sent here is only a label.
+    return {"selfie": (filename, selfie, "application/octet-stream")}
+
+
+def profile_analyze(
+    selfie: bytes, *, filename: str = "selfie"
+) -> Call[ProfileAnalyzeResponse | Accepted]:
+    """``POST /v1/profile/analyze``: the face (box, quality) and features of a selfie."""
+    parse = _image_or_accepted(ProfileAnalyzeResponse)
+    return Call(
+        "POST", "/v1/profile/analyze", parse, files=_selfie(selfie, filename), ok=(200, 202)
+    )
+
+
+def profile_create(
+    selfie: bytes, *, style: AvatarStyle | None = None, filename: str = "selfie"
+) -> Call[ProfileCreateResponse | Accepted]:
+    """``POST /v1/profile/create``: selfie → face → features → avatar in one job."""
+    parse = _image_or_accepted(ProfileCreateResponse)
+    data: dict[str, str] | None = {"style": style} if style else None
+    return Call(
+        "POST",
+        "/v1/profile/create",
+        parse,
+        files=_selfie(selfie, filename),
+        data=data,
+        ok=(200, 202),
+    )
+
+
+def profile_generate(
+    request: ProfileGenerateRequest | Mapping[str, Any],
+) -> Call[ProfileGenerateResponse | Accepted]:
+    """``POST /v1/profile/generate``: an avatar from features (no vision model needed)."""
+    payload = _body(validated(ProfileGenerateRequest, request))
+    parse = _image_or_accepted(ProfileGenerateResponse)
+    return Call("POST", "/v1/profile/generate", parse, json=payload, ok=(200, 202))
+
+
+def delete_selfie(selfie_id: str) -> Call[None]:
+    """``DELETE /v1/profile/selfies/{selfie_id}``: remove a kept selfie now."""
+    return Call("DELETE", f"/v1/profile/selfies/{segment(selfie_id)}", no_content, ok=(204,))

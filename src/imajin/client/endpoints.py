@@ -162,6 +162,10 @@ class Endpoints:
     expand = Endpoint(calls.expand)
     caption = Endpoint(calls.caption)
     imagegen = Endpoint(calls.imagegen)
+    profile_analyze = Endpoint(calls.profile_analyze)
+    profile_create = Endpoint(calls.profile_create)
+    profile_generate = Endpoint(calls.profile_generate)
+    delete_selfie = Endpoint(calls.delete_selfie)
 
     # API keys and identity.
     whoami = Endpoint(calls.whoami)

@@ -46,6 +46,31 @@ class OutputCheckSettings(_Section):
     )
 
 
+class ProfileSettings(_Section):
+    """The selfie → avatar endpoints' input limits and privacy (SPEC §6.2)."""
+
+    max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest selfie upload in bytes (413 above)."
+    )
+    max_pixels: int = Field(
+        40_000_000,
+        ge=64 * 64,
+        description="Most pixels (width × height, read from the header) a selfie may have.",
+    )
+    decode_timeout_s: float = Field(
+        10.0, gt=0, description="Longest a worker spends decoding one selfie."
+    )
+    keep_selfies: bool = Field(
+        False, description="Keep uploaded selfies under <data_dir>/selfies (off: memory only)."
+    )
+    selfie_retention_days: float = Field(
+        7.0, gt=0, description="Kept selfies older than this are deleted."
+    )
+    store_feature_text: bool = Field(
+        True, description="Write the extracted features into the avatar's stored parameters."
+    )
+
+
 class GatewaySettings(_Section):
     model: str = Field("z-image-turbo", min_length=1, description="Default image model.")
     llm_model: str | None = Field(None, description="A key of llm.models; unset = llm default.")
@@ -57,6 +82,7 @@ class GatewaySettings(_Section):
     max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
     max_history_turns: int = Field(50, ge=0, description="Most history turns accepted.")
     endpoints: dict[EndpointName, EndpointSettings] = Field(default_factory=_default_endpoints)
+    profile: ProfileSettings = ProfileSettings()
 
     def endpoint(self, name: EndpointName) -> EndpointSettings:
         configured = self.endpoints.get(name)

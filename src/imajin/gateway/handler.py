@@ -32,7 +32,7 @@ from imajin.safety import apply_endpoint_policy, build_negative_prompt, enforce
 if TYPE_CHECKING:
     from PIL import Image
 
-    from imajin.engine.engine import Engine
+    from imajin.engine.engine import Engine, GeneratedImage
     from imajin.engine.generate import Progress
 
 # Said once more on the regenerate after a refused image (SPEC §6.1 "stronger coverage").
@@ -125,18 +125,18 @@ class GatewayRenderer:
             timings=timings,
         )
         applied = self.apply_policy(expansion, params=params, field="expansion")
-        result = self._generate_checked(ctx, params, applied, timings)
+        result = self.generate_checked(ctx, params, applied, timings)
         with _stage(timings, "caption"):
             caption = steps.caption(applied.prompt)
         enforce(caption, field="caption")
-        return self._finish({**result, "caption": caption}, timings)
+        return self.finish({**result, "caption": caption}, timings)
 
     def imagegen(self, ctx: JobContext) -> dict[str, Any]:
         params = ImagegenParams.model_validate(ctx.job.params)
         timings: dict[str, float] = {}
         applied = self.apply_policy(params.prompt, params=params, field="prompt")
-        result = self._generate_checked(ctx, params, applied, timings)
-        return self._finish(result, timings)
+        result = self.generate_checked(ctx, params, applied, timings)
+        return self.finish(result, timings)
 
     def apply_policy(self, text: str, *, params: _Params, field: str) -> PolicyApplied:
         """Hard block (raises), then the policy's constraints: in the negative prompt,
@@ -155,26 +155,34 @@ class GatewayRenderer:
         constraints = list(outcome.constraints) if outcome.soft_blocked else []
         return PolicyApplied(outcome.prompt, negative, constraints, negative_prompt_used=True)
 
-    def _generate_checked(
+    def generate_checked(
         self,
         ctx: JobContext,
         params: _Params,
         applied: PolicyApplied,
         timings: dict[str, float],
+        *,
+        accepted: Callable[[GeneratedImage], None] | None = None,
     ) -> dict[str, Any]:
+        """Generate, output-check (regenerate once, then refuse) and encode the image.
+
+        ``accepted`` gets the image that passed, before it is encoded (to store it).
+        """
         request = parse_request(self._request_fields(params, applied))
-        image, seed = self._generate(ctx, request, timings)
+        generated = self._generate(ctx, request, timings)
+        image, seed = generated.image, generated.parameters.seed
         check = None
         if params.threshold is not None:
             score = self._score(image, timings)
             if score > params.threshold:
-                del image  # refused: never returned, written or logged
+                del image, generated  # refused: never returned, written or logged
                 stronger = _with_terms(applied.prompt, STRONGER_COVERAGE)
                 retry = request.model_copy(update={"prompt": stronger, "seed": (seed + 1) % 2**32})
-                image, seed = self._generate(ctx, retry, timings, stage="regenerate")
+                generated = self._generate(ctx, retry, timings, stage="regenerate")
+                image, seed = generated.image, generated.parameters.seed
                 score = self._score(image, timings, stage="check_retry")
                 if score > params.threshold:
-                    del image
+                    del image, generated
                     raise OutputBlocked(
                         f"The output check refused the image twice (score {score:.3f} > "
                         f"threshold {params.threshold}); no image was kept."
@@ -191,6 +199,8 @@ class GatewayRenderer:
                 "threshold": params.threshold,
                 "passed": True,
             }
+        if accepted is not None:
+            accepted(generated)
         return {
             "image_base64": _png_base64(image),
             "prompt_used": applied.prompt,
@@ -226,11 +236,10 @@ class GatewayRenderer:
         timings: dict[str, float],
         *,
         stage: str = "generate",
-    ) -> tuple[Image.Image, int]:
+    ) -> GeneratedImage:
         with _stage(timings, stage):
             result = generate_in_job(ctx, self._engine(), request, to_job_step=_to_step)
-        generated = result.images[0]
-        return generated.image, generated.parameters.seed
+        return result.images[0]
 
     def _score(
         self, image: Image.Image, timings: dict[str, float], *, stage: str = "check"
@@ -238,7 +247,8 @@ class GatewayRenderer:
         with _stage(timings, stage):
             return self._scorer.score(image)
 
-    def _finish(self, result: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
+    def finish(self, result: dict[str, Any], timings: dict[str, float]) -> dict[str, Any]:
+        """The job's result with its stage timings, each also observed in Prometheus."""
         for stage, seconds in timings.items():
             self._stage_seconds.labels(stage=stage).observe(seconds)
         return {**result, "timings": timings}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.config.gateway import EndpointName, PolicyName
@@ -9,6 +11,10 @@ from imajin.contracts.gateway import ChatTurn
 
 CHAT_IMAGE_JOB = "chat_image"
 IMAGEGEN_JOB = "imagegen"
+PROFILE_JOB = "profile"
+
+ProfileAction = Literal["analyze", "generate", "create"]
+AvatarStyle = Literal["photorealistic", "anime"]
 
 
 class _Params(BaseModel):
@@ -34,3 +40,15 @@ class ImagegenParams(_Params):
     negative_prompt: str | None = None
     steps: int | None = None
     guidance: float | None = None
+
+
+class ProfileParams(_Params):
+    """One profile job: ``analyze`` (detect, features), ``generate`` (features → avatar)
+    or ``create`` (all three stages). The selfie itself is never in here (see
+    :mod:`imajin.gateway.selfies`), only the id of where it waits."""
+
+    action: ProfileAction
+    selfie_id: str | None = Field(None, description="Where the selfie waits; analyze/create.")
+    keep_selfie: bool = Field(False, description="The selfie outlives the job.")
+    features: dict[str, Any] | None = Field(None, description="generate: the given features.")
+    style: AvatarStyle | None = None

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
+
 from imajin.config.gateway import EndpointName, GatewaySettings
 from imajin.contracts.gateway import (
     Accepted,
@@ -32,9 +34,11 @@ from imajin.errors import (
     InvalidInput,
     NotFound,
     Overloaded,
+    PayloadTooLarge,
     PolicyViolation,
     UpstreamError,
 )
+from imajin.gateway.avatar import MinorRefused
 from imajin.gateway.errors import OutputBlocked, StageTimeout, StageUnavailable
 from imajin.gateway.handler import GatewayRenderer, _stage, shorten_and_expand
 from imajin.gateway.params import (
@@ -45,10 +49,13 @@ from imajin.gateway.params import (
     _Params,
 )
 from imajin.gateway.prompts import PromptSteps
+from imajin.gateway.selfies import SelfieGone
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.safety import enforce
+from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
+from imajin.vision.images import SelfieInvalid
 
 ENDPOINT_OF_KIND: dict[ChatKind, EndpointName] = {
     "1to1": "chat_1to1",
@@ -62,6 +69,13 @@ _ERRORS_BY_CODE: dict[str, Callable[[str], ImajinError]] = {
     "llm_timeout": StageTimeout,
     "llm_unavailable": StageUnavailable,
     "invalid_input": InvalidInput,
+    # The profile job's (SPEC §6.2): the same class comes back, so the same status.
+    "payload_too_large": PayloadTooLarge,
+    "invalid_selfie": SelfieInvalid,
+    "minor_refused": MinorRefused,
+    "features_unavailable": FeaturesUnavailable,
+    "features_invalid": FeaturesInvalid,
+    "selfie_gone": SelfieGone,
 }
 
 
@@ -265,7 +279,7 @@ class GatewayService:
         )
 
 
-R = TypeVar("R", ChatImageResponse, ImagegenResponse)
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass(frozen=True)

@@ -378,7 +378,9 @@ def build_tiny_zimage(path: Path | str, *, seed: int = 0, style: str = "photorea
             n_kv_heads=2,
             cap_feat_dim=32,  # the text encoder's width
             axes_dims=[8, 4, 4],  # sums to the head width (32 / 2)
-            axes_lens=[256, 128, 128],
+            # Positions, not weights: the caption axis takes a 512-token prompt, as the
+            # text encoder does (an avatar prompt with its guard is longer than 256).
+            axes_lens=[1024, 128, 128],
         )
         vae = _tiny_vae16(sample_size=native, shift_factor=0.1159, scaling_factor=0.3611)
     pipe = diffusers.ZImagePipeline(

@@ -48,7 +48,7 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _waited(gateway: GatewayService, submit: Callable[[], Pending[R]]) -> object:
+async def waited(gateway: GatewayService, submit: Callable[[], Pending[R]]) -> object:
     """Submit on a worker thread (database work), then wait for the job on the event loop:
     a request waiting up to its endpoint's timeout holds no request thread. A job still
     running at the timeout answers 202 with its id (errors map by class, a stage timeout
@@ -62,17 +62,17 @@ async def _waited(gateway: GatewayService, submit: Callable[[], Pending[R]]) -> 
 
 @router.post("/chat/1to1/imagegen", response_model=ChatImageResponse, responses=_ACCEPTED)
 async def chat_1to1(body: ChatImageRequest, gateway: GatewayDep) -> object:
-    return await _waited(gateway, lambda: gateway.submit_chat_image("1to1", body))
+    return await waited(gateway, lambda: gateway.submit_chat_image("1to1", body))
 
 
 @router.post("/chat/shorts/generate", response_model=ChatImageResponse, responses=_ACCEPTED)
 async def chat_shorts(body: ChatImageRequest, gateway: GatewayDep) -> object:
-    return await _waited(gateway, lambda: gateway.submit_chat_image("shorts", body))
+    return await waited(gateway, lambda: gateway.submit_chat_image("shorts", body))
 
 
 @router.post("/chat/scenes/generate", response_model=ChatImageResponse, responses=_ACCEPTED)
 async def chat_scenes(body: ChatImageRequest, gateway: GatewayDep) -> object:
-    return await _waited(gateway, lambda: gateway.submit_chat_image("scenes", body))
+    return await waited(gateway, lambda: gateway.submit_chat_image("scenes", body))
 
 
 @router.post("/chat/{kind}/expand", response_model=ExpandResponse, responses=_STEP)
@@ -87,4 +87,4 @@ def chat_caption(body: CaptionRequest, gateway: GatewayDep) -> object:
 
 @router.post("/imagegen", response_model=ImagegenResponse, responses=_ACCEPTED)
 async def imagegen(body: ImagegenRequest, gateway: GatewayDep) -> object:
-    return await _waited(gateway, lambda: gateway.submit_imagegen(body))
+    return await waited(gateway, lambda: gateway.submit_imagegen(body))

@@ -1,0 +1,224 @@
+"""The ``profile`` job kind, run on the worker: detect → features → generate (SPEC §6.2).
+
+The selfie is decoded here, in the worker, within the decode time limit; its bytes
+are dropped as soon as the pixels exist. Each stage is timed into the job result
+and into Prometheus (``imajin_gateway_stage_seconds``). Nothing here logs a
+feature, a prompt built from them, or an image.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from imajin.config.gateway import ProfileSettings
+from imajin.gateway.avatar import AvatarTemplate, Features
+from imajin.gateway.handler import GatewayRenderer, PolicyApplied
+from imajin.gateway.params import ProfileParams
+from imajin.gateway.selfies import SelfieHandoff
+from imajin.jobs.handlers import JobContext
+from imajin.jobs.models import Job
+from imajin.storage.base import FileStorage
+from imajin.studio.outputs import stamp, write_output
+from imajin.vision.base import FaceDetector, RGBImage
+from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
+from imajin.vision.images import decode_selfie
+from imajin.vision.quality import FaceAssessment, assess_faces
+
+if TYPE_CHECKING:
+    from imajin.engine.engine import GeneratedImage
+
+# The same words as imajin.vision.features.NO_VISION_MODEL_MESSAGE (the VLM layer's).
+NO_VISION_MODEL_MESSAGE = (
+    "No vision model is configured: set `vision.features_model` to an entry of "
+    "`llm.models` that has the vision capability to extract features."
+)
+AVATARS_DIR = "profiles"
+
+
+class FeatureSource(Protocol):
+    """What the profile flow asks of feature extraction (``imajin.vision.features``)."""
+
+    def extract(
+        self, *, face: RGBImage, image: RGBImage, timeout_s: float | None = None
+    ) -> Features:
+        """The features of the person in ``face`` (a crop of ``image``).
+
+        Raises:
+            FeaturesUnavailable: The vision model cannot be reached (503).
+            FeaturesInvalid: Its answers broke the schema after retries (502).
+        """
+        ...
+
+
+def face_view(assessment: FaceAssessment) -> dict[str, Any]:
+    """The ``face`` object of the answers (SPEC §6.2)."""
+    face = assessment.face
+    box = None
+    if face is not None:
+        box = {"x": face.x, "y": face.y, "width": face.width, "height": face.height}
+    return {
+        "detected": face is not None,
+        "box": box,
+        "quality_score": assessment.quality_score,
+        "faces_found": assessment.faces_found,
+    }
+
+
+def _in_stage(message: str) -> str:
+    """The error message naming the stage that failed (the job's error goes back to HTTP)."""
+    prefix = "The features stage failed"
+    return message if message.startswith(prefix) else f"{prefix}: {message}"
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(time.perf_counter() - started, 4)
+
+
+class ProfileRenderer:
+    """Runs ``profile`` jobs; ``detector`` and ``features`` are providers (built on first use)."""
+
+    def __init__(
+        self,
+        *,
+        gateway: GatewayRenderer,
+        detector: Callable[[], FaceDetector],
+        features: Callable[[], FeatureSource | None],
+        selfies: SelfieHandoff,
+        outputs: FileStorage,
+        settings: ProfileSettings,
+        template: AvatarTemplate,
+    ) -> None:
+        self._gateway = gateway
+        self._detector = detector
+        self._features = features
+        self._selfies = selfies
+        self._outputs = outputs
+        self._settings = settings
+        self.template = template
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        params = ProfileParams.model_validate(ctx.job.params)
+        timings: dict[str, float] = {}
+        result: dict[str, Any] = {"selfie_id": params.selfie_id if params.keep_selfie else None}
+        features = params.features
+        if params.action != "generate":
+            features = self._analyze(params, timings, result)
+            if features is None or params.action == "analyze":
+                return self._gateway.finish(result, timings)
+        if features is None:  # pragma: no cover - the service always sends them
+            raise FeaturesUnavailable(NO_VISION_MODEL_MESSAGE)
+        avatar = self._avatar(ctx, params, features, timings)
+        return self._gateway.finish({**result, **avatar}, timings)
+
+    def settle(self, _session: Session, job: Job) -> None:
+        """A profile job that failed or was cancelled before it ran leaves no selfie in memory."""
+        params = ProfileParams.model_validate(job.params)
+        if params.selfie_id is not None:
+            self._selfies.discard(params.selfie_id)
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def _analyze(
+        self, params: ProfileParams, timings: dict[str, float], result: dict[str, Any]
+    ) -> Features | None:
+        """Stages ``detect`` and ``features``; fills ``face``, ``features`` (and ``message``)."""
+        if params.selfie_id is None:  # pragma: no cover - the service always sends one
+            raise FeaturesUnavailable("The profile job has no selfie.")
+        data = self._selfies.take(params.selfie_id)
+        with _timed(timings, "detect"):
+            limits = self._settings
+            image = decode_selfie(
+                data,
+                max_bytes=limits.max_bytes,
+                max_pixels=limits.max_pixels,
+                timeout_s=limits.decode_timeout_s,
+            )
+            del data  # only pixels from here on: no EXIF, no file
+            assessment = assess_faces(self._detector(), image)
+        result["face"] = face_view(assessment)
+        source = self._features()
+        if source is None:
+            if params.action == "create":
+                raise FeaturesUnavailable(NO_VISION_MODEL_MESSAGE)
+            result.update(features=None, message=NO_VISION_MODEL_MESSAGE)
+            return None
+        face = assessment.face
+        crop = image
+        if face is not None:
+            crop = image[face.y : face.y + face.height, face.x : face.x + face.width]
+        with _timed(timings, "features"):
+            try:
+                features = source.extract(face=crop, image=image)
+            except (FeaturesInvalid, FeaturesUnavailable) as exc:
+                raise type(exc)(_in_stage(exc.message)) from exc
+        self.template.refuse_minor(features)
+        result.update(features=features, message=None)
+        return features
+
+    def _avatar(
+        self,
+        ctx: JobContext,
+        params: ProfileParams,
+        features: Features,
+        timings: dict[str, float],
+    ) -> dict[str, Any]:
+        """Stage ``generate``: the guarded prompt, the engine, the output check, the store."""
+        character = self.template.character(features, style=params.style, seed=params.seed)
+        applied = self._gateway.apply_policy(character.prompt, params=params, field="features")
+        if applied.negative_prompt is not None and character.negative_terms:
+            negative = ", ".join([applied.negative_prompt, *character.negative_terms])
+            applied = replace(applied, negative_prompt=negative)
+        stored: dict[str, Any] = {}
+
+        def keep(generated: GeneratedImage) -> None:
+            stored.update(self._store(ctx, params, features, applied, generated))
+
+        answer = self._gateway.generate_checked(ctx, params, applied, timings, accepted=keep)
+        return {
+            "image_base64": answer["image_base64"],
+            "prompt_used": answer["prompt_used"],
+            "seed": answer["seed"],
+            "model": answer["model"],
+            "policy": answer["policy"],
+            "avatar": stored,
+        }
+
+    def _store(
+        self,
+        ctx: JobContext,
+        params: ProfileParams,
+        features: Features,
+        applied: PolicyApplied,
+        generated: GeneratedImage,
+    ) -> dict[str, str]:
+        """The avatar as any generated image: PNG with its parameters, sidecar, thumbnail."""
+        profile: dict[str, Any] = {"job_id": ctx.job.id, "style": params.style}
+        if self._settings.store_feature_text:
+            profile["features"] = features
+        else:
+            # The prompt is written from the features: it goes too.
+            generated = replace(
+                generated, parameters=generated.parameters.model_copy(update={"prompt": ""})
+            )
+        seed = generated.parameters.seed
+        name = f"{AVATARS_DIR}/{stamp(datetime.now(UTC))}_{ctx.job.id[:12]}_{seed}.png"
+        written = write_output(
+            self._outputs,
+            name,
+            image=generated.image,
+            parameters=generated.parameters,
+            studio={"profile": profile, "constraints": applied.constraints},
+        )
+        return written.as_result()
