@@ -65,6 +65,7 @@ from imajin.variations.repository import VariationRepository
 from imajin.variations.service import VariationService
 from imajin.variations.urls import VariationUrls
 from imajin.vision import FaceDetector, build_detector
+from imajin.vision.features import build_feature_extractor
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
@@ -479,9 +480,13 @@ def _profile(
                 detector.append(build_detector("opencv-haar"))
             return detector[0]
 
-    # The merger connects imajin.vision.features.build_feature_extractor here.
+    # Built now so a missing or text-only `vision.features_model` fails at start-up.
+    extractor: FeatureSource | None = overrides.features or build_feature_extractor(
+        settings, platform.llm
+    )
+
     def features() -> FeatureSource | None:
-        return overrides.features
+        return extractor
 
     profiles = ProfileRenderer(
         gateway=renderer,

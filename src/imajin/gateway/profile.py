@@ -28,17 +28,13 @@ from imajin.storage.base import FileStorage
 from imajin.studio.outputs import stamp, write_output
 from imajin.vision.base import FaceDetector, RGBImage
 from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
+from imajin.vision.features import NO_VISION_MODEL_MESSAGE
 from imajin.vision.images import decode_selfie
 from imajin.vision.quality import FaceAssessment, assess_faces
 
 if TYPE_CHECKING:
     from imajin.engine.engine import GeneratedImage
 
-# The same words as imajin.vision.features.NO_VISION_MODEL_MESSAGE (the VLM layer's).
-NO_VISION_MODEL_MESSAGE = (
-    "No vision model is configured: set `vision.features_model` to an entry of "
-    "`llm.models` that has the vision capability to extract features."
-)
 AVATARS_DIR = "profiles"
 
 

@@ -22,10 +22,10 @@ from imajin.contracts.profile import (
 from imajin.errors import NotFound
 from imajin.gateway.avatar import AvatarTemplate, Features
 from imajin.gateway.params import PROFILE_JOB, ProfileAction, ProfileParams
-from imajin.gateway.profile import NO_VISION_MODEL_MESSAGE
 from imajin.gateway.selfies import SelfieHandoff, SelfieStore
 from imajin.gateway.service import GatewayService, Pending, R
 from imajin.vision.errors import FeaturesUnavailable
+from imajin.vision.features import NO_VISION_MODEL_MESSAGE
 from imajin.vision.images import check_size
 
 ENDPOINT: EndpointName = "profile"
