@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator
 
 ChatKind = Literal["1to1", "shorts", "scenes"]
 MAX_MESSAGE = 20_000  # the configured limit (gateway.max_message_chars) is usually lower
@@ -35,9 +35,9 @@ class ExpandRequest(_Body):
 
 
 class ChatImageRequest(ExpandRequest):
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
-    width: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    height: int | None = Field(None, ge=64, le=2048, multiple_of=8)
+    seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1)
+    width: StrictInt | None = Field(None, ge=64, le=2048, multiple_of=8)
+    height: StrictInt | None = Field(None, ge=64, le=2048, multiple_of=8)
     model: str | None = Field(None, min_length=1, max_length=200)
 
 
@@ -50,11 +50,11 @@ class CaptionRequest(_Body):
 class ImagegenRequest(_Body):
     prompt: str = Field(min_length=1, max_length=MAX_MESSAGE)
     negative_prompt: str | None = Field(None, max_length=MAX_MESSAGE)
-    width: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    height: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    steps: int | None = Field(None, ge=1, le=100)
-    guidance: float | None = Field(None, ge=0.0, le=20.0)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    width: StrictInt | None = Field(None, ge=64, le=2048, multiple_of=8)
+    height: StrictInt | None = Field(None, ge=64, le=2048, multiple_of=8)
+    steps: StrictInt | None = Field(None, ge=1, le=100)
+    guidance: StrictFloat | None = Field(None, ge=0.0, le=20.0)
+    seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1)
     model: str | None = Field(None, min_length=1, max_length=200)
 
     _prompt = field_validator("prompt")(_not_blank)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -63,7 +71,7 @@ class GenerationInput(Camel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=2000)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Absent: a random seed.")
+    seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1, description="Absent: a random seed.")
     model: str = Field(
         "photorealistic",
         min_length=1,
@@ -73,8 +81,8 @@ class GenerationInput(Camel):
     negative_prompt: str | None = Field(
         None, max_length=2000, description="Absent: the platform prompt for the model."
     )
-    inference_steps: int | None = Field(None, ge=1, le=100)
-    guidance_scale: float | None = Field(None, ge=1, le=20)
+    inference_steps: StrictInt | None = Field(None, ge=1, le=100)
+    guidance_scale: StrictFloat | None = Field(None, ge=1, le=20)
 
 
 class VariationCreate(Camel):
@@ -116,7 +124,7 @@ class VariationCreate(Camel):
 class RegenerateRequest(Camel):
     model_config = ConfigDict(extra="forbid")
 
-    new_seed: bool = Field(False, description="Pick a new random seed instead of reusing it.")
+    new_seed: StrictBool = Field(False, description="Pick a new random seed instead of reusing it.")
 
 
 class GenerationParams(Camel):
