@@ -23,6 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from imajin.contracts.common import WholeFloat
 from imajin.contracts.maturity import LegacyMaturityLevel, MaturityLevel, MaturityPolicy
 
 __all__ = [
@@ -244,8 +245,12 @@ class GeneratePromptsRequest(CamelModel):
 
     pipeline_id: str = Field(min_length=1, max_length=100)
     inputs: dict[str, InputValue] = Field(default_factory=dict)
-    count: StrictInt = Field(1, ge=1, description="How many prompts (capped by configuration).")
-    seed: StrictInt | None = Field(None, ge=0, description="Makes the permutations reproducible.")
+    count: Annotated[StrictInt, Field(ge=1), WholeFloat] = Field(
+        1, description="How many prompts (capped by configuration)."
+    )
+    seed: Annotated[StrictInt | None, Field(ge=0), WholeFloat] = Field(
+        None, description="Makes the permutations reproducible."
+    )
     llm_model_id: str | None = None
     cache: StrictBool = Field(True, description="false: ask the LLM afresh (answers still stored).")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -15,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from imajin.contracts.common import WholeFloat
 
 __all__ = [
     "FAMILY_NAMES",
@@ -71,7 +74,9 @@ class GenerationInput(Camel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=2000)
-    seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1, description="Absent: a random seed.")
+    seed: Annotated[StrictInt | None, Field(ge=0, le=2**32 - 1), WholeFloat] = Field(
+        None, description="Absent: a random seed."
+    )
     model: str = Field(
         "photorealistic",
         min_length=1,
@@ -81,7 +86,7 @@ class GenerationInput(Camel):
     negative_prompt: str | None = Field(
         None, max_length=2000, description="Absent: the platform prompt for the model."
     )
-    inference_steps: StrictInt | None = Field(None, ge=1, le=100)
+    inference_steps: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = None
     guidance_scale: StrictFloat | None = Field(None, ge=1, le=20)
 
 
