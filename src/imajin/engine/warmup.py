@@ -12,9 +12,9 @@ the GIL held. So the libraries are loaded first through libc, a foreign call tha
 of the GIL, and the collector is paused until the import ends (the largest gap left:
 about 30 ms). While it runs, the interpreter also switches threads every 1 ms rather than
 5 ms: the event loop takes the GIL back after each socket call, and behind a thread that
-computes it would wait the whole interval each time. The imported objects are then frozen out of the collector's reach: a full
-collection over them alone took ~230 ms, a stall the server would otherwise meet now and
-then for as long as it runs.
+computes it would wait the whole interval each time. The imported objects are then frozen
+out of the collector's reach: a full collection over them alone took ~230 ms, a stall the
+server would otherwise meet now and then for as long as it runs.
 """
 
 from __future__ import annotations
@@ -61,11 +61,16 @@ def start_torch_warmup() -> DeviceFacts:
 
 def _warm(facts: DeviceFacts) -> None:
     started = time.perf_counter()
+    # Only a first import gets the treatment (a test process starts many apps): a freeze
+    # keeps whatever is alive then, cyclic garbage included, for the process's lifetime.
+    first = "torch" not in sys.modules
     collecting, interval = gc.isenabled(), sys.getswitchinterval()
-    gc.disable()
-    sys.setswitchinterval(_SWITCH_S)
+    if first:
+        gc.disable()
+        sys.setswitchinterval(_SWITCH_S)
     try:
-        preload_torch_libraries()
+        if first:
+            preload_torch_libraries()
         torch = import_heavy("torch")
         facts.cuda_devices = torch.cuda.device_count() if torch.cuda.is_available() else 0
         facts.mps = bool(torch.backends.mps.is_available())
@@ -76,10 +81,11 @@ def _warm(facts: DeviceFacts) -> None:
     finally:
         # No collection before the freeze: with the collector paused everything is in the
         # youngest generation, so even a young collection would walk it all (the stall again).
-        gc.freeze()
-        if collecting:
-            gc.enable()
-        sys.setswitchinterval(interval)
+        if first:
+            gc.freeze()
+            if collecting:
+                gc.enable()
+            sys.setswitchinterval(interval)
         facts.seconds = time.perf_counter() - started
         facts.done.set()
         logger.info(
