@@ -194,3 +194,30 @@ def test_broker_outage_at_submit_is_503_and_the_job_runs_when_it_returns(
         assert platform.jobs.wait(job_id, timeout_s=60).status == JobStatus.SUCCEEDED
     finally:
         proxy.stop()
+
+
+def test_a_worker_gathers_compatible_jobs_for_its_batch_window(cluster: Cluster) -> None:
+    cluster.env["IMAJIN_JOBS__BATCH_WINDOW_MS"] = "2000"
+    cluster.start_worker("w1")
+    platform = cluster.platform()
+    cluster.wait_ready()
+    first = platform.jobs.submit(noop(steps=2, batch=3))
+    # Claimed and gathering: running, its handler not started (no attempt counted yet).
+    wait_until(lambda: platform.jobs.get(first.id).status == JobStatus.RUNNING, timeout=30)
+    assert platform.jobs.get(first.id).attempts == 0
+    later = [platform.jobs.submit(noop(steps=2, batch=3)) for _ in range(2)]
+    other_shape = platform.jobs.submit(noop(steps=1, batch=3))
+
+    batch = [platform.jobs.wait(job.id, timeout_s=60) for job in (first, *later)]
+    assert all(job.status == JobStatus.SUCCEEDED and job.attempts == 1 for job in batch)
+    assert [job.result["batchSize"] for job in batch if job.result] == [3, 3, 3]
+    assert len({job.worker_id for job in batch}) == 1
+    for job in batch:
+        types = event_types(platform, job)
+        assert types.count(JobEvent.STARTED) == types.count(JobEvent.SUCCEEDED) == 1
+    alone = platform.jobs.wait(other_shape.id, timeout_s=60)
+    assert alone.status == JobStatus.SUCCEEDED and alone.result is not None
+    assert alone.result["batchSize"] == 1
+    # The gathered jobs' own messages came later and were dropped (their jobs had run).
+    log = cluster.logs[0]
+    wait_until(lambda: log.read_text().count("is not queued") >= 2, timeout=30)

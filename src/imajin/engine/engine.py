@@ -36,6 +36,7 @@ from imajin.engine.generate import (
     render_batch,
 )
 from imajin.engine.hashing import FileHasher
+from imajin.engine.invariance import make_batch_invariant
 from imajin.engine.loaders import LOADERS, PipelineLoader, pipeline_nbytes, place_pipeline
 from imajin.engine.lora import LoraFile, applied_loras, check_family, resolve_lora
 from imajin.engine.metadata import save_image
@@ -252,6 +253,7 @@ class Engine:
         model_hash = self.model_hash(plan.spec)
         results: list[GeneratedImage] = []
         with applied_loras(warm.pipeline, plan.loras, spec=plan.spec):
+            _batch_invariant_on_cpu(warm)
             for index in range(plan.request.num_images):
                 tracker.start_image(index)
                 call = _image_call(plan, index)
@@ -334,6 +336,7 @@ class Engine:
                 if warm.pipeline is None:
                     continue  # evicted between lookup and lock: look it up (load it) again
                 with applied_loras(warm.pipeline, first.loras, spec=first.spec):
+                    _batch_invariant_on_cpu(warm)
                     for chunk in chunked(run.slots(), self.max_batch_for(first.spec)):
                         self._run_chunk(run, chunk, warm)
                 break
@@ -479,6 +482,13 @@ class Engine:
             nbytes=nbytes,
             base_scheduler=pipe.scheduler,
         )
+
+
+def _batch_invariant_on_cpu(warm: WarmPipeline) -> None:
+    # A batched image must equal the image made alone; on CPU that takes two changes of
+    # kernel choice (see engine/invariance.py). On CUDA the difference is measured instead.
+    if warm.device.type == "cpu":
+        make_batch_invariant(warm.pipeline)
 
 
 def _image_call(plan: GenerationPlan, index: int) -> ImageCall:

@@ -107,19 +107,20 @@ class JobRunner:
         """
         rule = self._handlers.batch_rule(job.kind)
         jobs = [job]
-        if rule is not None:
-            jobs += self._gather(job, worker, rule, queues=queues, gather_s=gather_s)
-        contexts = [ctx for ctx in (self._begin(claimed, worker) for claimed in jobs) if ctx]
-        for ctx in contexts:
-            self._heartbeats.add(ctx.job.id, worker)
+        self._heartbeats.add(job.id, worker)  # gathering may outlast a heartbeat interval
         try:
+            if rule is not None:
+                jobs += self._gather(job, worker, rule, queues=queues, gather_s=gather_s)
+            for companion in jobs[1:]:
+                self._heartbeats.add(companion.id, worker)
+            contexts = [ctx for ctx in (self._begin(claimed, worker) for claimed in jobs) if ctx]
             if rule is not None and len(contexts) > 1:
                 self._execute_batch(contexts, worker, rule)
             elif contexts:
                 self._execute(contexts[0], worker)
         finally:
-            for ctx in contexts:
-                self._heartbeats.remove(ctx.job.id)
+            for claimed in jobs:
+                self._heartbeats.remove(claimed.id)
 
     def _gather(
         self, job: Job, worker: str, rule: BatchRule, *, queues: Sequence[str], gather_s: float
