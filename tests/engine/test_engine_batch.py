@@ -108,3 +108,19 @@ def test_default_max_batch_is_one_on_cpu(make_engine: Callable[..., tuple[Engine
     engine, _ = make_engine(max_batch=2, max_batches={"tiny-sd15": 6})
     assert engine.max_batch_for(spec) == 6
     assert engine.max_batch_for(engine.registry.resolve("tiny-sdxl", allow_paths=True)) == 2
+
+
+def test_batched_images_with_a_lora_equal_the_images_made_alone(
+    make_engine: Callable[..., tuple[Engine, Any]],
+) -> None:
+    # The adapters' own layers, added after the model loaded, take the batch-invariant path.
+    engine, _ = make_engine(max_batch=4)
+    loras = [{"id": "tiny-sd15-a", "weight": 0.8}]
+    requests = [{**item, "model": "tiny-sd15", "loras": loras} for item in ITEMS]
+    alone = [engine.generate(request) for request in requests]
+    batched = engine.generate_batch([BatchRequest(request) for request in requests])
+    for single, together in zip(alone, batched, strict=True):
+        assert not isinstance(together, Exception) and together.batch_size == len(ITEMS)
+        assert np.array_equal(pixels(single), pixels(together))
+    plain = engine.generate({**ITEMS[0], "model": "tiny-sd15"})
+    assert not np.array_equal(pixels(plain), pixels(alone[0]))  # the LoRA did change it
