@@ -221,3 +221,30 @@ def test_a_worker_gathers_compatible_jobs_for_its_batch_window(cluster: Cluster)
     # The gathered jobs' own messages came later and were dropped (their jobs had run).
     log = cluster.logs[0]
     wait_until(lambda: log.read_text().count("is not queued") >= 2, timeout=30)
+
+
+def test_a_batch_whose_worker_is_killed_completes_once_per_job_elsewhere(
+    cluster: Cluster,
+) -> None:
+    first = cluster.start_worker("w1")
+    platform = cluster.platform()
+    cluster.wait_ready()
+    # Long enough (8 s) to outlast the second worker's start-up.
+    jobs = platform.jobs.submit_many([noop(steps=40, sleep_s=0.2, batch=3) for _ in range(3)])
+    wait_until(lambda: all(_started(platform, job.id) for job in jobs))
+    holders = {platform.jobs.get(job.id).worker_id for job in jobs}
+    assert len(holders) == 1  # one worker took the three as one batch
+    cluster.start_worker("w2")
+    cluster.wait_ready()
+    victim = first.pid
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+
+    # The reaper re-queues each job of the lost batch; the other worker runs them (again
+    # as a batch), each exactly once more.
+    for job in jobs:
+        done = platform.jobs.wait(job.id, timeout_s=90)
+        assert done.status == JobStatus.SUCCEEDED and done.attempts == 2
+        assert done.worker_id is not None and f":{victim}:" not in done.worker_id
+        types = event_types(platform, job)
+        assert types.count(JobEvent.SUCCEEDED) == 1 and types.count(JobEvent.REQUEUED) == 1
