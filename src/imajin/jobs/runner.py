@@ -66,10 +66,13 @@ class JobRunner:
         repository: JobRepository,
         handlers: HandlerRegistry,
         heartbeats: Heartbeats,
+        *,
+        progress_interval_s: float = 0.2,
     ) -> None:
         self._repository = repository
         self._handlers = handlers
         self._heartbeats = heartbeats
+        self._progress_interval_s = progress_interval_s
 
     def run_by_id(self, job_id: str, worker: str) -> bool:
         """Claim and run ``job_id``; False when it is not queued (a duplicate delivery)."""
@@ -103,7 +106,13 @@ class JobRunner:
             except Exception:  # a lost preview is harmless; the job goes on
                 job_logger.warning("could not store a live preview", exc_info=True)
 
-        ctx = JobContext(job=job, logger=job_logger, _progress=progress, _preview=preview)
+        ctx = JobContext(
+            job=job,
+            logger=job_logger,
+            _progress=progress,
+            _preview=preview,
+            _min_interval_s=self._progress_interval_s,
+        )
         self._heartbeats.add(job.id, worker)
         try:
             self._execute(ctx, worker)
