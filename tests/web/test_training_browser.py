@@ -22,6 +22,7 @@ from tests.training.conftest import write_training_set
 from tests.web.conftest import PHONE, Site, expect, needs_browser, open_site, screenshot
 from tests.web.test_generate_browser import (
     assert_no_sideways_scroll,
+    models_of,
     option_values,
     watch_network,
 )
@@ -96,7 +97,7 @@ def test_a_three_step_run_draws_its_loss_and_the_lora_reaches_generate(
     )
     # Settings come from the server, each with its description as help.
     # Bases: every trainable model, a missing one disabled; a downloaded one is picked.
-    models = {m["model_id"]: m for m in httpx.get(f"{training_site.url}/api/images/models").json()}
+    models = models_of(training_site)
     usable = [b for b in defaults["bases"] if models[b]["downloaded"]]
     assert "tiny-sd15" in usable and "hub-sd15" not in usable
     chosen = defaults["defaultBase"] if defaults["defaultBase"] in usable else usable[0]
@@ -212,8 +213,11 @@ def test_an_admin_downloads_a_missing_model_from_the_generate_picker(
     page.goto(f"{training_site.url}/#/generate")
     option = page.locator('#gen-model option[value="hub-sd15"]')
     expect(option).to_be_disabled()
+    missing = [m for m in models_of(training_site).values() if m["downloaded"] is False]
+    page.get_by_text(f"{len(missing)} models are not downloaded yet").click()
     row = page.locator('.model-download[data-model="hub-sd15"]')
-    expect(row).to_contain_text("is not downloaded")
+    expect(row).to_contain_text("(hub-sd15)")
+    expect(page.locator(".model-download")).to_have_count(len(missing))
     # Every text the download's status shows, as it changes (a tiny model is quick).
     page.evaluate(
         """() => {

@@ -18,7 +18,10 @@ const megabytes = (bytes) => `${(bytes / MB).toFixed(bytes < 10 * MB ? 1 : 0)} M
  * stops following every download.
  */
 export function modelDownloads({ onDone }) {
-  const element = h("div", { class: "model-downloads", "aria-live": "polite" });
+  // Folded: a new install lists every manifest model here, which would bury the form.
+  const summary = h("summary", {});
+  const list = h("ul", { class: "plain", "aria-live": "polite" });
+  const element = h("details", { class: "model-downloads", hidden: true }, summary, list);
   const rows = new Map(); // model id → {row, stop}, kept while a download runs
 
   const update = (models) => {
@@ -31,18 +34,21 @@ export function modelDownloads({ onDone }) {
         rows.delete(id);
       }
     }
-    setChildren(element, shown);
+    setChildren(list, shown);
+    element.hidden = shown.length === 0;
+    const count = shown.length === 1 ? "1 model is" : `${shown.length} models are`;
+    summary.textContent = `${count} not downloaded yet`;
   };
 
   const rowFor = (model, admin) => {
     const name = model.name ?? model.model_id;
-    const label = h("span", {}, `${name} is not downloaded.`);
+    const label = h("span", {}, name === model.model_id ? name : `${name} (${model.model_id})`);
     if (!admin) {
       return h(
-        "p",
+        "li",
         { class: "model-download hint", dataset: { model: model.model_id } },
         label,
-        ` An admin can download it here, or run: imajin models pull ${model.model_id}`,
+        `: an admin can download it here, or run imajin models pull ${model.model_id}`,
       );
     }
     const status = h("span", { class: "download-status" });
@@ -52,7 +58,7 @@ export function modelDownloads({ onDone }) {
       "Download",
     );
     const row = h(
-      "p",
+      "li",
       { class: "model-download", dataset: { model: model.model_id } },
       label,
       button,

@@ -2,8 +2,8 @@
 // Drawn from the job's progress events as they arrive; no chart library.
 
 const SVG = "http://www.w3.org/2000/svg";
-const WIDTH = 480;
-const HEIGHT = 220;
+const WIDTH = 400;
+const HEIGHT = 200;
 // Room for the axis labels: left (loss values), bottom (steps), and a little on top/right.
 const PAD = { left: 56, right: 14, top: 12, bottom: 40 };
 
@@ -30,7 +30,8 @@ export function lossChart({ total }) {
   });
   const line = svg("polyline", { class: "loss-line", points: "", fill: "none" });
   const axes = svg("g", { class: "loss-axes" });
-  chart.append(axes, line);
+  const dots = svg("g", { class: "loss-points" }); // a short run's few points stay visible
+  chart.append(axes, line, dots);
 
   const draw = () => {
     const points = [...plotted.entries()].sort(([a], [b]) => a - b);
@@ -52,6 +53,11 @@ export function lossChart({ total }) {
       points.map(([step, loss]) => `${x(step).toFixed(1)},${y(loss).toFixed(1)}`).join(" "),
     );
     axes.replaceChildren(...axisParts({ x, y, low, high, lastStep }));
+    dots.replaceChildren(
+      ...points.map(([step, loss]) =>
+        svg("circle", { cx: x(step).toFixed(1), cy: y(loss).toFixed(1), r: 3.5 }),
+      ),
+    );
     const latest = points.at(-1);
     chart.setAttribute(
       "aria-label",

@@ -335,6 +335,8 @@ function followRun(job, run, { base, output, total }) {
     outcome,
     h("p", {}, h("a", { href: "#/queue" }, "See the queue")),
   );
+  // On a phone the run is below the long form: bring it into view.
+  run.scrollIntoView({ block: "nearest" });
   let ended = false;
   const stop = subscribe(async (event) => {
     if (event.jobId !== job.id || ended) return;
