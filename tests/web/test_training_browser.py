@@ -112,7 +112,20 @@ def test_a_three_step_run_draws_its_loss_and_the_lora_reaches_generate(
     )
     expect(page.get_by_label("Rank", exact=True)).to_have_value("4")
 
+    # A setting the server refuses is named beside its field, and no run starts.
     page.get_by_label("LoRA name").fill("shapes-ui")
+    more = page.get_by_text("More settings")
+    more.click()
+    page.get_by_label("Keep checkpoints").fill("0")
+    more.click()  # folded away again: the error unfolds it
+    page.get_by_role("button", name="Start training").click()
+    keep = page.get_by_label("Keep checkpoints")
+    expect(keep).to_have_attribute("aria-invalid", "true")
+    expect(keep).to_be_focused()
+    expect(page.locator("#train-keep_checkpoints-error")).to_contain_text("greater than or equal")
+    assert training_jobs(training_site) == []
+
+    keep.fill(str(defaults["settings"]["keep_checkpoints"]))
     steps.fill("3")
     page.get_by_role("button", name="Start training").click()
     done = page.locator(".training-done")
@@ -148,7 +161,7 @@ def test_a_three_step_run_draws_its_loss_and_the_lora_reaches_generate(
     lora = page.get_by_role("checkbox", name=re.compile("shapes-ui"))
     expect(lora).to_be_enabled()
     expect(lora).to_be_checked()
-    assert problems == []
+    assert problems == [f"422 {training_site.url}/api/training"]  # the refused setting only
 
 
 def test_uploaded_images_with_captions_train_on_a_phone(

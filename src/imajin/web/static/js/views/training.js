@@ -311,6 +311,13 @@ async function launch(form, { defaults, files, run }) {
   } catch (error) {
     // A problem with a field the form has is shown beside it; anything else as a notice.
     if (!showFieldErrors(form, error)) showError(error, { context: "Starting the training" });
+    // A setting under "More settings" cannot take the focus while folded away.
+    const invalid = form.querySelector('[aria-invalid="true"]');
+    const folded = invalid?.closest("details");
+    if (folded && !folded.open) {
+      folded.open = true;
+      invalid.focus();
+    }
     return null;
   } finally {
     submit.disabled = false;
