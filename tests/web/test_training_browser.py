@@ -8,6 +8,7 @@ a hub repo) served by a local :class:`~imajin.testing.fake_hub.FakeHub` through
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from imajin.client import ImajinClient
+from imajin.config.settings import Scope
 from imajin.testing.fake_hub import FakeHub, HubRepo
 from tests.training.conftest import write_training_set
 from tests.web.conftest import PHONE, Site, expect, needs_browser, open_site, screenshot
@@ -272,3 +274,27 @@ def _megabytes(size: int) -> str:
     """As the page writes a size (downloads.js ``megabytes``)."""
     mb = size / (1024 * 1024)
     return f"{mb:.1f} MB" if size < 10 * 1024 * 1024 else f"{mb:.0f} MB"
+
+
+def test_a_key_without_the_admin_scope_is_told_the_command_instead(
+    tmp_path: Path, tiny_sd15_path: Path, new_page: Callable[..., Page]
+) -> None:
+    with open_site(
+        tmp_path,
+        tiny_sd15_path,
+        environ={"IMAJIN_ENGINE__CACHE_DIR": str(tmp_path / "hf-cache")},
+        admin_key=True,
+        more_models={"hub-sd15": tiny_sd15_path},
+        manifest_overrides={"hub-sd15": {"source": HUB_REPO}},
+    ) as site:
+        key = site.platform.api_keys.create(scopes=[Scope.GENERATE], name="no-admin")[1]
+        page = new_page()
+        problems = watch_network(page)
+        page.add_init_script(f"localStorage.setItem('imajin.apiKey', {json.dumps(key)})")
+        page.goto(f"{site.url}/#/generate")
+        page.get_by_text(re.compile(r"models are not downloaded yet$")).click()
+        row = page.locator('.model-download[data-model="hub-sd15"]')
+        expect(row).to_contain_text("run imajin models pull hub-sd15")
+        expect(page.locator(".model-downloads").get_by_role("button")).to_have_count(0)
+        page.context.close()  # its event stream open would hold up the server's shutdown
+        assert problems == []
