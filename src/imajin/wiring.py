@@ -345,7 +345,12 @@ def build_platform(
     handlers = HandlerRegistry()
     repository = JobRepository(database, settle=handlers.settle)
     heartbeats = Heartbeats(repository, interval_s=settings.jobs.heartbeat_interval_s)
-    runner = JobRunner(repository, handlers, heartbeats)
+    runner = JobRunner(
+        repository,
+        handlers,
+        heartbeats,
+        progress_interval_s=settings.jobs.progress_interval_s,
+    )
     jobs = JobService(
         repository=repository,
         admission=Admission(

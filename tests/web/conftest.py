@@ -110,18 +110,22 @@ def open_site(
     admin_key: bool = False,
     overrides: PlatformOverrides | None = None,
     more_models: dict[str, Path] | None = None,
+    manifest_overrides: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[Site]:
     """A live server over ``tmp/data``; with ``admin_key`` auth is on and ``headers`` carry it.
 
     ``tmp/config.yaml``, if written first, is the deployer's file; ``overrides`` replace
     collaborators (the gateway's LLM) as in the other suites; ``more_models`` (id → tiny
-    model folder) join ``tiny-sd15`` in the manifest.
+    model folder) join ``tiny-sd15`` in the manifest, ``manifest_overrides`` (id → fields)
+    change their entries (a hub ``source``, say).
     """
     data = tmp / "data"
-    (data / "sets").mkdir(parents=True)
+    (data / "sets").mkdir(parents=True, exist_ok=True)
     (data / "sets" / "tiles.yaml").write_text(TILES_YAML, encoding="utf-8")
     (data / "sets" / "tiles.csv").write_text(TILES_CSV, encoding="utf-8")
-    write_tiny_manifest(data, {TINY_SD15: model, **(more_models or {})})
+    write_tiny_manifest(
+        data, {TINY_SD15: model, **(more_models or {})}, overrides=manifest_overrides
+    )
     settings = load_settings(
         environ={
             "IMAJIN_DATA_DIR": str(data),

@@ -41,6 +41,12 @@ class JobsSettings(_Section):
         30.0, gt=0, description="A running job without a heartbeat this long lost its worker."
     )
     poll_interval_s: float = Field(0.5, gt=0, description="Idle workers look for jobs this often.")
+    progress_interval_s: float = Field(
+        0.2,
+        ge=0,
+        le=60,
+        description="A job's progress is stored at most this often (0: every step).",
+    )
     retry_after_default_s: int = Field(5, ge=1, description="Retry-After with no history yet.")
     retry_after_max_s: int = Field(120, ge=1, description="Cap on the Retry-After estimate.")
     history_days: int = Field(

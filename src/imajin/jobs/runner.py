@@ -75,10 +75,13 @@ class JobRunner:
         repository: JobRepository,
         handlers: HandlerRegistry,
         heartbeats: Heartbeats,
+        *,
+        progress_interval_s: float = 0.2,
     ) -> None:
         self._repository = repository
         self._handlers = handlers
         self._heartbeats = heartbeats
+        self._progress_interval_s = progress_interval_s
 
     def run_by_id(self, job_id: str, worker: str, *, gather_s: float = 0.0) -> bool:
         """Claim and run ``job_id``; False when it is not queued (a duplicate delivery, or a
@@ -174,7 +177,13 @@ class JobRunner:
             except Exception:  # a lost preview is harmless; the job goes on
                 job_logger.warning("could not store a live preview", exc_info=True)
 
-        return JobContext(job=started, logger=job_logger, _progress=progress, _preview=preview)
+        return JobContext(
+            job=started,
+            logger=job_logger,
+            _progress=progress,
+            _preview=preview,
+            _min_interval_s=self._progress_interval_s,
+        )
 
     def _execute(self, ctx: JobContext, worker: str) -> None:
         try:

@@ -15,6 +15,7 @@ import { renderGenerate } from "./views/generate.js";
 import { renderQueue } from "./views/queue.js";
 import { renderSettings } from "./views/settings.js";
 import { renderStudio } from "./views/studio.js";
+import { renderTraining } from "./views/training.js";
 import { renderVariations } from "./views/variations.js";
 
 // [pattern, nav entry, view, page title]
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^\/variations\/([^/]+)$/, "variations", renderVariations, "Variation"],
   [/^\/assistant$/, "assistant", renderAssistant, "Assistant"],
   [/^\/gateway$/, "gateway", renderGateway, "Gateway"],
+  [/^\/training$/, "training", renderTraining, "Training"],
   [/^\/queue$/, "queue", renderQueue, "Queue"],
   [/^\/settings$/, "settings", renderSettings, "Settings"],
 ];

@@ -44,7 +44,7 @@ function modelLabel(model) {
   const parts = [model.name ?? model.model_id, familyLabel(model.family), model.type];
   if (model.loaded) parts.push("loaded");
   if (model.downloaded === false) parts.push("not downloaded");
-  return parts.join(" · ");
+  return parts.filter(Boolean).join(" · ");
 }
 
 /** Options for the model <select>; a model whose weights are missing cannot be picked. */

@@ -5,6 +5,7 @@
 
 import { api, isAbort } from "../api.js";
 import { h, setChildren } from "../dom.js";
+import { modelDownloads } from "../downloads.js";
 import { clearFieldErrors, field, showFieldErrors } from "../forms.js";
 import { showError } from "../notices.js";
 import { parseLoras, takeDraft } from "../params.js";
@@ -59,6 +60,10 @@ function buildForm() {
     scheduler: h("select", { id: "gen-scheduler", name: "scheduler" }),
   };
   const facts = h("p", { class: "model-facts", id: "gen-model-facts", "aria-live": "polite" });
+  // renderGenerate refreshes the model list on "models-changed".
+  const downloads = modelDownloads({
+    onDone: () => form.dispatchEvent(new Event("models-changed")),
+  });
   controls.model.setAttribute("aria-describedby", "gen-model-facts");
   const loraBox = h("div", { class: "lora-picker", "data-field": "loras" });
   const submit = h("button", { type: "submit", class: "btn btn-primary" }, "Generate");
@@ -81,6 +86,7 @@ function buildForm() {
         { class: "cell cell-model" },
         field({ label: "Model", control: controls.model }),
         facts,
+        downloads.element,
       ),
       cell("size", "Size", controls.size),
       cell("width", "Width", controls.width),
@@ -98,11 +104,11 @@ function buildForm() {
       h("button", { type: "reset", class: "btn btn-quiet" }, "Clear"),
     ),
   );
-  return { form, controls, facts, loraBox, submit };
+  return { form, controls, facts, loraBox, submit, downloads };
 }
 
 export function renderGenerate(main) {
-  const { form, controls, facts, loraBox, submit } = buildForm();
+  const { form, controls, facts, loraBox, submit, downloads } = buildForm();
   const result = h("section", {
     class: "panel job-result",
     "aria-live": "polite",
@@ -173,6 +179,7 @@ export function renderGenerate(main) {
         const extra = known ? null : value;
         setChildren(controls.model, modelOptions(models, { selected: value, extra }));
         setChildren(facts, modelFacts(models.find((model) => model.model_id === value)));
+        downloads.update(models);
       },
       () => {}, // the facts stay as they were; the form still works
     );
@@ -189,12 +196,16 @@ export function renderGenerate(main) {
       const selected = byId?.model_id ?? byStyle?.model_id;
       const extra = !selected && wanted ? wanted : null;
       setChildren(controls.model, modelOptions(models, { selected, extra }));
+      downloads.update(models);
       modelChanged({ keepSize: Boolean(draft?.width), scheduler: draft?.scheduler ?? "" });
     },
     (error) => {
       if (!isAbort(error)) showError(error, { context: "Loading the models" });
     },
   );
+
+  // A finished download: the model can be picked now.
+  form.addEventListener("models-changed", refreshModels);
 
   let unsubscribe = () => {};
   form.addEventListener("reset", () => {
@@ -221,5 +232,6 @@ export function renderGenerate(main) {
     aborter.abort();
     loraLoad?.abort();
     unsubscribe();
+    downloads.stop();
   };
 }
