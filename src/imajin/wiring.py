@@ -481,7 +481,7 @@ def _profile(
     extractor = build_feature_extractor(settings, platform.llm)
     # One vocabulary: the template names the schema's fields, /generate checks against it.
     schema = load_feature_schema(settings.vision.features_file)
-    template = AvatarTemplate.load(schema=schema)
+    template = AvatarTemplate.load(settings.gateway.profile.avatar_template, schema=schema)
 
     def features() -> FeatureSource | None:
         return extractor

@@ -28,6 +28,7 @@ from imajin.vision.feature_schema import FeatureSchema
 Features = dict[str, Any]
 
 FIELD = "features"
+TEMPLATE_KEY = "gateway.profile.avatar_template"
 _MAX_VALUE_CHARS = 60
 _MAX_LIST_ITEMS = 5
 # Letters (any script), digits, spaces and a little punctuation; the rest becomes a space.
@@ -87,18 +88,31 @@ class AvatarTemplate:
             text = resources.files("imajin.gateway").joinpath("profile.yaml").read_text("utf-8")
             where = "imajin/gateway/profile.yaml"
         else:
-            text, where = Path(path).read_text(encoding="utf-8"), str(path)
+            where = str(path)
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"{TEMPLATE_KEY}: cannot read {where}: {exc}", field=TEMPLATE_KEY
+                ) from None
         try:
             spec = TemplateFile.model_validate(yaml.safe_load(text))
         except (yaml.YAMLError, ValidationError) as exc:
-            raise ConfigError(f"{where} is not a valid avatar template: {exc}") from None
+            raise ConfigError(
+                f"{where} is not a valid avatar template: {exc}", field=TEMPLATE_KEY
+            ) from None
         if spec.default_style not in spec.styles:
-            raise ConfigError(f"{where}: default_style {spec.default_style!r} has no entry.")
+            raise ConfigError(
+                f"{where}: default_style {spec.default_style!r} has no entry.", field=TEMPLATE_KEY
+            )
         unknown = sorted({p.feature for p in spec.phrases} - set(schema.fields))
         if unknown:
             raise ConfigError(
                 f"{where}: phrases name features {unknown} that the feature schema "
-                f"(vision.features_file) does not have; it has {sorted(schema.fields)}."
+                f"(vision.features_file) does not have; it has {sorted(schema.fields)}. "
+                "Give a template whose phrases name only its fields "
+                f"({TEMPLATE_KEY}).",
+                field=TEMPLATE_KEY,
             )
         return cls(spec=spec, schema=schema)
 
