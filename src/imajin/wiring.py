@@ -34,7 +34,7 @@ from imajin.gateway.profile_service import ProfileService
 from imajin.gateway.selfies import SelfieHandoff, SelfieInbox, SelfieStore
 from imajin.health import HealthMonitor
 from imajin.jobs.admission import Admission
-from imajin.jobs.handlers import HandlerRegistry, noop_handler
+from imajin.jobs.handlers import NOOP_BATCH, BatchRule, HandlerRegistry, noop_handler
 from imajin.jobs.local import LocalDispatcher
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
@@ -53,7 +53,7 @@ from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
 from imajin.store.migrate import upgrade
 from imajin.studio.catalog import SetCatalog, shipped_sets_dir
-from imajin.studio.handler import StudioRenderer
+from imajin.studio.handler import StudioRenderer, shape_key
 from imajin.studio.params import BATCH_ITEM_JOB, GENERATE_JOB
 from imajin.studio.repository import BatchRepository
 from imajin.studio.runtime_config import StudioConfigStore
@@ -279,7 +279,7 @@ def variation_renderer(platform: Platform, **options: Any) -> VariationRenderer:
 def register_handlers(platform: Platform) -> None:
     """Every job kind the platform knows. Later subsystems add theirs here."""
     handlers = platform.handlers
-    handlers.register("noop", noop_handler)
+    handlers.register("noop", noop_handler, batch=NOOP_BATCH)
     variations = variation_renderer(platform)
     handlers.register(VARIATION_JOB, variations, settle=variations.settle)
     studio = StudioRenderer(
@@ -288,8 +288,16 @@ def register_handlers(platform: Platform) -> None:
         thumbnail_px=platform.settings.studio.thumbnail_px,
         unfinished_in_batch=platform.jobs.repository.unfinished_in_group,
     )
-    handlers.register(BATCH_ITEM_JOB, studio.batch_item, settle=studio.settle_batch_item)
-    handlers.register(GENERATE_JOB, studio.generate, settle=studio.settle_generate)
+    # Studio items and /api/generate jobs of one shape are denoised together.
+    studio_batch = BatchRule(
+        group="studio", key=shape_key, limit=studio.batch_limit, run=studio.run_batch
+    )
+    handlers.register(
+        BATCH_ITEM_JOB, studio.batch_item, settle=studio.settle_batch_item, batch=studio_batch
+    )
+    handlers.register(
+        GENERATE_JOB, studio.generate, settle=studio.settle_generate, batch=studio_batch
+    )
     handlers.register(
         TRAINING_JOB,
         make_training_handler(

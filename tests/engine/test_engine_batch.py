@@ -11,10 +11,12 @@ import pytest
 from imajin.engine import Engine, GenerationCancelled
 from imajin.engine.batching import BatchRequest
 
-# Measured on CPU: the batched convolution kernels (oneDNN) and the rest of the UNet are not
-# batch-invariant, so a batched image differs from the image made alone by float rounding
-# (≤ 2e-6 before quantisation; at most one level of 255 in a few pixels after it).
-MAX_LEVEL_DIFFERENCE = 2
+# On CPU the engine makes batched images equal to the images made alone (engine/invariance.py).
+# What is left, measured: an elementwise activation's last few values take the scalar (not
+# the vector) code path, wherever the tensor's end falls; the tiny text encoders' 37-wide MLP
+# puts that end inside the last prompt of a batch, so a tiny SDXL image may be one level of
+# 255 off in a few pixels. Real models' widths are multiples of the vector length.
+MAX_LEVEL_DIFFERENCE = {"tiny-sd15": 0, "tiny-sdxl": 1}
 
 ITEMS = [
     {"prompt": "a red fox", "negative_prompt": "blur", "seed": 1},
@@ -39,7 +41,7 @@ def test_batched_images_match_the_images_made_alone(
         assert together.batch_size == len(ITEMS)
         assert single.batch_size == 1
         assert together.images[0].parameters == single.images[0].parameters
-        assert np.abs(pixels(single) - pixels(together)).max() <= MAX_LEVEL_DIFFERENCE
+        assert np.abs(pixels(single) - pixels(together)).max() <= MAX_LEVEL_DIFFERENCE[model]
     # Each image kept its own prompt and seed: no two batched images are alike.
     first, second = (pixels(result) for result in batched[:2])  # type: ignore[arg-type]
     assert np.abs(first - second).mean() > 10
@@ -96,7 +98,7 @@ def test_a_cancelled_item_leaves_its_neighbours_whole(
     alone = engine.generate({**ITEMS[2], "model": "tiny-sd15"})
     assert not isinstance(also_kept, Exception) and not isinstance(kept, Exception)
     assert also_kept.batch_size == 3
-    assert np.abs(pixels(alone) - pixels(also_kept)).max() <= MAX_LEVEL_DIFFERENCE
+    assert np.array_equal(pixels(alone), pixels(also_kept))
 
 
 def test_default_max_batch_is_one_on_cpu(make_engine: Callable[..., tuple[Engine, Any]]) -> None:
@@ -106,3 +108,19 @@ def test_default_max_batch_is_one_on_cpu(make_engine: Callable[..., tuple[Engine
     engine, _ = make_engine(max_batch=2, max_batches={"tiny-sd15": 6})
     assert engine.max_batch_for(spec) == 6
     assert engine.max_batch_for(engine.registry.resolve("tiny-sdxl", allow_paths=True)) == 2
+
+
+def test_batched_images_with_a_lora_equal_the_images_made_alone(
+    make_engine: Callable[..., tuple[Engine, Any]],
+) -> None:
+    # The adapters' own layers, added after the model loaded, take the batch-invariant path.
+    engine, _ = make_engine(max_batch=4)
+    loras = [{"id": "tiny-sd15-a", "weight": 0.8}]
+    requests = [{**item, "model": "tiny-sd15", "loras": loras} for item in ITEMS]
+    alone = [engine.generate(request) for request in requests]
+    batched = engine.generate_batch([BatchRequest(request) for request in requests])
+    for single, together in zip(alone, batched, strict=True):
+        assert not isinstance(together, Exception) and together.batch_size == len(ITEMS)
+        assert np.array_equal(pixels(single), pixels(together))
+    plain = engine.generate({**ITEMS[0], "model": "tiny-sd15"})
+    assert not np.array_equal(pixels(plain), pixels(alone[0]))  # the LoRA did change it

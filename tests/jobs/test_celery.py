@@ -194,3 +194,57 @@ def test_broker_outage_at_submit_is_503_and_the_job_runs_when_it_returns(
         assert platform.jobs.wait(job_id, timeout_s=60).status == JobStatus.SUCCEEDED
     finally:
         proxy.stop()
+
+
+def test_a_worker_gathers_compatible_jobs_for_its_batch_window(cluster: Cluster) -> None:
+    cluster.env["IMAJIN_JOBS__BATCH_WINDOW_MS"] = "2000"
+    cluster.start_worker("w1")
+    platform = cluster.platform()
+    cluster.wait_ready()
+    first = platform.jobs.submit(noop(steps=2, batch=3))
+    # Claimed and gathering: running, its handler not started (no attempt counted yet).
+    wait_until(lambda: platform.jobs.get(first.id).status == JobStatus.RUNNING, timeout=30)
+    assert platform.jobs.get(first.id).attempts == 0
+    later = [platform.jobs.submit(noop(steps=2, batch=3)) for _ in range(2)]
+    other_shape = platform.jobs.submit(noop(steps=1, batch=3))
+
+    batch = [platform.jobs.wait(job.id, timeout_s=60) for job in (first, *later)]
+    assert all(job.status == JobStatus.SUCCEEDED and job.attempts == 1 for job in batch)
+    assert [job.result["batchSize"] for job in batch if job.result] == [3, 3, 3]
+    assert len({job.worker_id for job in batch}) == 1
+    for job in batch:
+        types = event_types(platform, job)
+        assert types.count(JobEvent.STARTED) == types.count(JobEvent.SUCCEEDED) == 1
+    alone = platform.jobs.wait(other_shape.id, timeout_s=60)
+    assert alone.status == JobStatus.SUCCEEDED and alone.result is not None
+    assert alone.result["batchSize"] == 1
+    # The gathered jobs' own messages came later and were dropped (their jobs had run).
+    log = cluster.logs[0]
+    wait_until(lambda: log.read_text().count("is not queued") >= 2, timeout=30)
+
+
+def test_a_batch_whose_worker_is_killed_completes_once_per_job_elsewhere(
+    cluster: Cluster,
+) -> None:
+    first = cluster.start_worker("w1")
+    platform = cluster.platform()
+    cluster.wait_ready()
+    # Long enough (8 s) to outlast the second worker's start-up.
+    jobs = platform.jobs.submit_many([noop(steps=40, sleep_s=0.2, batch=3) for _ in range(3)])
+    wait_until(lambda: all(_started(platform, job.id) for job in jobs))
+    holders = {platform.jobs.get(job.id).worker_id for job in jobs}
+    assert len(holders) == 1  # one worker took the three as one batch
+    cluster.start_worker("w2")
+    cluster.wait_ready()
+    victim = first.pid
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+
+    # The reaper re-queues each job of the lost batch; the other worker runs them (again
+    # as a batch), each exactly once more.
+    for job in jobs:
+        done = platform.jobs.wait(job.id, timeout_s=90)
+        assert done.status == JobStatus.SUCCEEDED and done.attempts == 2
+        assert done.worker_id is not None and f":{victim}:" not in done.worker_id
+        types = event_types(platform, job)
+        assert types.count(JobEvent.SUCCEEDED) == 1 and types.count(JobEvent.REQUEUED) == 1

@@ -32,7 +32,7 @@ def test_jobs_run_to_completion_with_events_in_order(make_platform: PlatformFact
     for job in jobs:
         done = platform.jobs.wait(job.id, timeout_s=20)
         assert done.status == JobStatus.SUCCEEDED
-        assert done.result == {"steps": job.params["steps"], "attempt": 1}
+        assert done.result == {"steps": job.params["steps"], "attempt": 1, "batchSize": 1}
         types = event_types(platform, job)
         assert types[:2] == [JobEvent.QUEUED, JobEvent.STARTED]
         assert types[-1] == JobEvent.SUCCEEDED

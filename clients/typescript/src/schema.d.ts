@@ -283,6 +283,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/images/families": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The size families and the derivative sizes each one produces */
+        get: operations["list_families_api_images_families_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/images/models": {
         parameters: {
             query?: never;
@@ -489,6 +506,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/loras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** LoRA files in the LoRA folders, with the architecture each was made for */
+        get: operations["list_loras_api_loras_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/images/models/{model_id}/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Download a model into the hub cache (a `pull_model` job; progress in its events) */
+        post: operations["pull_model_api_images_models__model_id__pull_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training/folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Folders of images under the training area (never outside it) */
+        get: operations["list_folders_api_training_folders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training/defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The configured training settings and the models training accepts as a base */
+        get: operations["defaults_api_training_defaults_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Train a LoRA on a listed folder or on uploaded captioned images (a job) */
+        post: operations["start_training_api_training_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipelines": {
         parameters: {
             query?: never;
@@ -659,6 +761,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/profile/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyze */
+        post: operations["analyze_v1_profile_analyze_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profile/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create */
+        post: operations["create_v1_profile_create_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profile/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate */
+        post: operations["generate_v1_profile_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/profile/selfies/{selfie_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Selfie */
+        delete: operations["delete_selfie_v1_profile_selfies__selfie_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -700,6 +870,11 @@ export interface components {
              * @description Or: the name of one under assistant.instances.
              */
             instance?: string | null;
+            /**
+             * Instanceyaml
+             * @description Or: an instance configuration as YAML text (a pasted instance file).
+             */
+            instanceYaml?: string | null;
             /**
              * Llmmodelid
              * @description LLM model for every stage.
@@ -993,6 +1168,18 @@ export interface components {
             fileSize: number;
         };
         /**
+         * DerivativeSize
+         * @description One derivative a family produces, at its exact size.
+         */
+        DerivativeSize: {
+            /** Name */
+            name: string;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+        };
+        /**
          * ErrorBody
          * @description Every error answer: ``{"error": {...}}``.
          */
@@ -1044,6 +1231,53 @@ export interface components {
             /** Shortened Message */
             shortened_message: string | null;
             policy: components["schemas"]["PolicyReport"];
+        };
+        /** FaceBox */
+        FaceBox: {
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+        };
+        /** FaceReport */
+        FaceReport: {
+            /** Detected */
+            detected: boolean;
+            /** @description In pixels of the upright (EXIF-rotated) selfie. */
+            box: components["schemas"]["FaceBox"] | null;
+            /** Quality Score */
+            quality_score: number;
+            /**
+             * Faces Found
+             * @description The largest face is the one used.
+             */
+            faces_found: number;
+        };
+        /**
+         * FamilyPublic
+         * @description A size family (SPEC §3.1): what a client may ask for and what it gets back.
+         */
+        FamilyPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Ratio
+             * @description The nominal aspect ratio: `2:1`, or `~1.9:1` when approximate.
+             */
+            ratio: string;
+            /**
+             * Masterwidth
+             * @description The master every derivative is cut from.
+             */
+            masterWidth: number;
+            /** Masterheight */
+            masterHeight: number;
+            /** Derivatives */
+            derivatives: components["schemas"]["DerivativeSize"][];
         };
         /** GenerateAccepted */
         GenerateAccepted: {
@@ -1404,13 +1638,6 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-        /** LoraPublic */
-        LoraPublic: {
-            /** Path */
-            path: string;
-            /** Weight */
-            weight: number;
-        };
         /**
          * LoraRequest
          * @description One LoRA to apply: a ``.safetensors`` path or an id in the LoRA folders, and a weight.
@@ -1488,10 +1715,42 @@ export interface components {
             type: string;
             /** Model Id */
             model_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Family
+             * @description Architecture (`sd15`, `sdxl`, `sd3`, ...).
+             */
+            family: string;
+            /**
+             * Native
+             * @description Native side in pixels.
+             */
+            native: number;
+            /**
+             * Status
+             * @description `default`, `available` or another manifest status.
+             */
+            status: string;
             /** Device */
             device: string;
             /** Loaded */
             loaded: boolean;
+            /**
+             * Downloaded
+             * @description Its weights are on disk (else `imajin models pull`).
+             */
+            downloaded: boolean;
+            /**
+             * Scheduler
+             * @description Its default sampler.
+             */
+            scheduler: string;
+            /**
+             * Samplers
+             * @description Every sampler a request for it may name.
+             */
+            samplers: string[];
         };
         /**
          * ModelSelection
@@ -1693,6 +1952,72 @@ export interface components {
             negative_prompt_used: boolean;
             output_check: components["schemas"]["OutputCheck"] | null;
         };
+        /** ProfileAnalyzeResponse */
+        ProfileAnalyzeResponse: {
+            /**
+             * Features
+             * @description null when no vision model is set.
+             */
+            features: {
+                [key: string]: unknown;
+            } | null;
+            face: components["schemas"]["FaceReport"];
+            /**
+             * Message
+             * @description Why `features` is null, when it is.
+             */
+            message?: string | null;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Selfie Id
+             * @description Set when selfies are kept: DELETE /v1/profile/selfies/{selfie_id}.
+             */
+            selfie_id?: string | null;
+        };
+        /** ProfileCreateResponse */
+        ProfileCreateResponse: {
+            /** Image Base64 */
+            image_base64: string;
+            /** Prompt Used */
+            prompt_used: string;
+            /** Features */
+            features: {
+                [key: string]: unknown;
+            };
+            face: components["schemas"]["FaceReport"];
+            /** Seed */
+            seed: number;
+            /** Job Id */
+            job_id: string;
+            /** Selfie Id */
+            selfie_id?: string | null;
+        };
+        /** ProfileGenerateRequest */
+        ProfileGenerateRequest: {
+            /**
+             * Features
+             * @description As /v1/profile/analyze returned them.
+             */
+            features: {
+                [key: string]: string | boolean | number | string[] | null;
+            };
+            /** Style */
+            style?: ("photorealistic" | "anime") | null;
+            /** Seed */
+            seed?: number | null;
+        };
+        /** ProfileGenerateResponse */
+        ProfileGenerateResponse: {
+            /** Image Base64 */
+            image_base64: string;
+            /** Prompt Used */
+            prompt_used: string;
+            /** Seed */
+            seed: number;
+            /** Job Id */
+            job_id: string;
+        };
         /** Progress */
         Progress: {
             /** Step */
@@ -1738,7 +2063,7 @@ export interface components {
             /** Negative Prompt */
             negative_prompt: string | null;
             /** Loras */
-            loras: components["schemas"]["LoraPublic"][];
+            loras: components["schemas"]["imajin__contracts__studio__LoraPublic"][];
             /** Columns */
             columns: string[];
             /** Items */
@@ -1834,6 +2159,140 @@ export interface components {
             /** Theme */
             theme: string;
         };
+        /** TrainingCreate */
+        TrainingCreate: {
+            /**
+             * Base
+             * @description A model id or a style.
+             */
+            base: string;
+            /**
+             * Output
+             * @description The new LoRA's id (its file stem).
+             */
+            output: string;
+            /**
+             * Folder
+             * @description A folder from `/api/training/folders`.
+             */
+            folder?: string | null;
+            /**
+             * Images
+             * @description Images with captions to train on, instead of a folder.
+             */
+            images?: components["schemas"]["TrainingImage"][] | null;
+            /** @description Settings for this run over the defaults (`max_steps`, `rank` ...). */
+            overrides?: components["schemas"]["TrainingOverrides"];
+            /**
+             * Resume
+             * @description Continue from this output's newest checkpoint.
+             * @default true
+             */
+            resume?: boolean;
+        } & ({
+            folder: string;
+        } | {
+            images: unknown[];
+        });
+        /** TrainingDefaults */
+        TrainingDefaults: {
+            /**
+             * Settings
+             * @description The configured `training:` settings.
+             */
+            settings: {
+                [key: string]: unknown;
+            };
+            /**
+             * Descriptions
+             * @description What each setting does, by name.
+             */
+            descriptions: {
+                [key: string]: string;
+            };
+            /**
+             * Bases
+             * @description Model ids training accepts as a base (SD 1.5, SDXL).
+             */
+            bases: string[];
+            /** Defaultbase */
+            defaultBase: string | null;
+        };
+        /** TrainingFolder */
+        TrainingFolder: {
+            /**
+             * Path
+             * @description Relative to the training area; what `folder` takes.
+             */
+            path: string;
+            /**
+             * Images
+             * @description Image files in it (not counting subfolders).
+             */
+            images: number;
+            /**
+             * Captioned
+             * @description Images with a non-empty caption file beside them.
+             */
+            captioned: number;
+            /**
+             * Ready
+             * @description At least one image, and every image has its caption.
+             */
+            ready: boolean;
+        };
+        /** TrainingImage */
+        TrainingImage: {
+            /**
+             * Name
+             * @description File name, e.g. `item01.png`.
+             */
+            name: string;
+            /**
+             * Imagebase64
+             * @description The image file, base64-encoded.
+             */
+            imageBase64: string;
+            /** Caption */
+            caption: string;
+        };
+        /** TrainingOverrides */
+        TrainingOverrides: {
+            /** Rank */
+            rank?: number | null;
+            /** Alpha */
+            alpha?: number | null;
+            /** Dropout */
+            dropout?: number | null;
+            /** Learning Rate */
+            learning_rate?: number | null;
+            /** Lr Warmup Steps */
+            lr_warmup_steps?: number | null;
+            /** Weight Decay */
+            weight_decay?: number | null;
+            /** Max Grad Norm */
+            max_grad_norm?: number | null;
+            /** Max Steps */
+            max_steps?: number | null;
+            /** Save Every */
+            save_every?: number | null;
+            /** Keep Checkpoints */
+            keep_checkpoints?: number | null;
+            /** Batch Size */
+            batch_size?: number | null;
+            /** Gradient Accumulation */
+            gradient_accumulation?: number | null;
+            /** Resolution */
+            resolution?: number | null;
+            /** Seed */
+            seed?: number | null;
+            /** Mixed Precision */
+            mixed_precision?: ("auto" | "no" | "fp16" | "bf16") | null;
+            /** Gradient Checkpointing */
+            gradient_checkpointing?: boolean | null;
+            /** Device */
+            device?: string | null;
+        };
         /** VariationCreate */
         VariationCreate: {
             /**
@@ -1905,6 +2364,45 @@ export interface components {
             keyId: string | null;
             /** Scopes */
             scopes: components["schemas"]["Scope"][];
+        };
+        /** LoraPublic */
+        imajin__contracts__loras__LoraPublic: {
+            /**
+             * Id
+             * @description What a request's `loras[].id` takes (the file stem).
+             */
+            id: string;
+            /**
+             * File
+             * @description File name inside its LoRA folder.
+             */
+            file: string;
+            /** Sizebytes */
+            sizeBytes: number;
+            /**
+             * Architecture
+             * @description Architecture it was made for (`sd15`, `sdxl`, ...), from its header; null when the header does not tell.
+             */
+            architecture: string | null;
+            /** Architecturelabel */
+            architectureLabel: string | null;
+            /**
+             * Compatible
+             * @description With `?model=`: whether it fits that model (an unknown architecture counts as fitting; the layers are checked when it is applied). Null without `model`.
+             */
+            compatible?: boolean | null;
+            /**
+             * Reason
+             * @description Why it does not fit, when it does not.
+             */
+            reason?: string | null;
+        };
+        /** LoraPublic */
+        imajin__contracts__studio__LoraPublic: {
+            /** Path */
+            path: string;
+            /** Weight */
+            weight: number;
         };
     };
     responses: never;
@@ -2194,7 +2692,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2747,7 +3245,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3032,7 +3530,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3055,6 +3553,54 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before sending the request again. */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_families_api_images_families_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FamilyPublic"][];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3472,7 +4018,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3562,7 +4108,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3919,7 +4465,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3931,6 +4477,331 @@ export interface operations {
             /** @description The request is invalid: the message and `field` say what to change. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_loras_api_loras_get: {
+        parameters: {
+            query?: {
+                /** @description A model id or style: each LoRA then says whether it fits that model. */
+                model?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["imajin__contracts__loras__LoraPublic"][];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing has this id or name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pull_model_api_images_models__model_id__pull_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing has this id or name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The queue is full; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_folders_api_training_folders_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingFolder"][];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    defaults_api_training_defaults_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrainingDefaults"];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_training_api_training_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrainingCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Malformed request (a body that is not UTF-8 JSON, a path outside its root). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing has this id or name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request conflicts with the current state (name taken, job finished, last key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The queue is full; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4105,7 +4976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4202,7 +5073,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4308,7 +5179,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +5305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4560,7 +5431,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4670,7 +5541,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4778,7 +5649,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4904,7 +5775,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The request body is over `server.max_body_bytes`. */
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4953,6 +5824,428 @@ export interface operations {
             };
             /** @description A step of the request took too long. */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    analyze_v1_profile_analyze_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description JPEG, PNG or WebP (by content), within gateway.profile.max_bytes and max_pixels.
+                     */
+                    selfie: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileAnalyzeResponse"];
+                };
+            };
+            /** @description Still running: poll the job. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Malformed request (a body that is not UTF-8 JSON, a path outside its root). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The queue is full; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the request needs (the LLM) failed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A step of the request took too long. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_v1_profile_create_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description JPEG, PNG or WebP (by content), within gateway.profile.max_bytes and max_pixels.
+                     */
+                    selfie: string;
+                    /** @enum {string} */
+                    style?: "photorealistic" | "anime";
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileCreateResponse"];
+                };
+            };
+            /** @description Still running: poll the job. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Malformed request (a body that is not UTF-8 JSON, a path outside its root). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The queue is full; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the request needs (the LLM) failed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A step of the request took too long. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    generate_v1_profile_generate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileGenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileGenerateResponse"];
+                };
+            };
+            /** @description Still running: poll the job. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Malformed request (a body that is not UTF-8 JSON, a path outside its root). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is over `server.max_body_bytes` (a selfie: `gateway.profile.max_bytes`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The queue is full; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the request needs (the LLM) failed. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the request needs is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A step of the request took too long. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_selfie_v1_profile_selfies__selfie_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                selfie_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An API key is required (auth is on) and none valid was sent. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key lacks the scope this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Nothing has this id or name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request is invalid: the message and `field` say what to change. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -60,7 +60,12 @@ def worker(
     routes = [route.strip() for route in queues.split(",") if route.strip()]
     platform.heartbeats.start()
     install_runtime(
-        WorkerRuntime(runner=platform.runner, heartbeats=platform.heartbeats, name=worker_name)
+        WorkerRuntime(
+            runner=platform.runner,
+            heartbeats=platform.heartbeats,
+            name=worker_name,
+            gather_s=platform.settings.jobs.batch_window_ms / 1000,
+        )
     )
     celery = make_celery(settings.jobs)
     typer.echo(

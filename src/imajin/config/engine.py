@@ -84,7 +84,8 @@ class EngineSettings(BaseModel):
         le=64,
         description="Images denoised together in one pipeline call when requests share model, "
         "size, steps, sampler, guidance and LoRAs. Unset: 1 on CPU/MPS; on CUDA 8 from 40 GB "
-        "of device memory, 4 from 20 GB, else 2.",
+        "of device memory, 4 from 20 GB, else 2. Above 1 on CPU, every image of the model "
+        "is made with batch-invariant kernels, so a batched image equals the image made alone.",
     )
     max_batches: dict[str, int] = Field(
         default_factory=dict,

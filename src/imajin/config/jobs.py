@@ -46,6 +46,13 @@ class JobsSettings(_Section):
     history_days: int = Field(
         30, ge=0, description="Finished jobs older than this are deleted (0: kept forever)."
     )
+    batch_window_ms: int = Field(
+        50,
+        ge=0,
+        le=10_000,
+        description="Celery workers: how long a batchable job waits for compatible queued jobs "
+        "to denoise with it (up to engine.max_batch); 0: only those already queued.",
+    )
     celery: CelerySettings = CelerySettings()
 
     def capacity_of(self, queue: str) -> int:

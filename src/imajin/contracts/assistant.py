@@ -11,9 +11,19 @@ import re
 import string
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from imajin.contracts.common import WholeFloat
 from imajin.contracts.maturity import LegacyMaturityLevel, MaturityLevel, MaturityPolicy
 
 __all__ = [
@@ -73,7 +83,7 @@ class CamelModel(BaseModel):
 
 
 GOAL_NAME = r"^[a-z][a-z0-9_]{0,49}$"
-Weight = Annotated[float, Field(ge=0.0, le=1.0)]
+Weight = Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
 Threshold = float | int | bool | str
 
 
@@ -197,7 +207,7 @@ class AnalyzeContextRequest(CamelModel):
         description="Or: an instance configuration as YAML text (a pasted instance file).",
     )
     llm_model_id: str | None = Field(None, description="LLM model for every stage.")
-    cache: bool = Field(True, description="false: ask the LLM afresh (answers still stored).")
+    cache: StrictBool = Field(True, description="false: ask the LLM afresh (answers still stored).")
 
 
 class ParsedPrompt(_Response):
@@ -241,10 +251,14 @@ class GeneratePromptsRequest(CamelModel):
 
     pipeline_id: str = Field(min_length=1, max_length=100)
     inputs: dict[str, InputValue] = Field(default_factory=dict)
-    count: int = Field(1, ge=1, description="How many prompts (capped by configuration).")
-    seed: int | None = Field(None, ge=0, description="Makes the permutations reproducible.")
+    count: Annotated[StrictInt, Field(ge=1), WholeFloat] = Field(
+        1, description="How many prompts (capped by configuration)."
+    )
+    seed: Annotated[StrictInt | None, Field(ge=0), WholeFloat] = Field(
+        None, description="Makes the permutations reproducible."
+    )
     llm_model_id: str | None = None
-    cache: bool = Field(True, description="false: ask the LLM afresh (answers still stored).")
+    cache: StrictBool = Field(True, description="false: ask the LLM afresh (answers still stored).")
 
 
 class GeneratePromptsResponse(_Response):

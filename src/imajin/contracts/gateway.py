@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, field_validator
+
+from imajin.contracts.common import WholeFloat
 
 ChatKind = Literal["1to1", "shorts", "scenes"]
 MAX_MESSAGE = 20_000  # the configured limit (gateway.max_message_chars) is usually lower
@@ -35,9 +37,9 @@ class ExpandRequest(_Body):
 
 
 class ChatImageRequest(ExpandRequest):
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
-    width: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    height: int | None = Field(None, ge=64, le=2048, multiple_of=8)
+    seed: Annotated[StrictInt | None, Field(ge=0, le=2**32 - 1), WholeFloat] = None
+    width: Annotated[StrictInt | None, Field(ge=64, le=2048, multiple_of=8), WholeFloat] = None
+    height: Annotated[StrictInt | None, Field(ge=64, le=2048, multiple_of=8), WholeFloat] = None
     model: str | None = Field(None, min_length=1, max_length=200)
 
 
@@ -50,11 +52,11 @@ class CaptionRequest(_Body):
 class ImagegenRequest(_Body):
     prompt: str = Field(min_length=1, max_length=MAX_MESSAGE)
     negative_prompt: str | None = Field(None, max_length=MAX_MESSAGE)
-    width: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    height: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    steps: int | None = Field(None, ge=1, le=100)
-    guidance: float | None = Field(None, ge=0.0, le=20.0)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    width: Annotated[StrictInt | None, Field(ge=64, le=2048, multiple_of=8), WholeFloat] = None
+    height: Annotated[StrictInt | None, Field(ge=64, le=2048, multiple_of=8), WholeFloat] = None
+    steps: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = None
+    guidance: StrictFloat | None = Field(None, ge=0.0, le=20.0)
+    seed: Annotated[StrictInt | None, Field(ge=0, le=2**32 - 1), WholeFloat] = None
     model: str | None = Field(None, min_length=1, max_length=200)
 
     _prompt = field_validator("prompt")(_not_blank)

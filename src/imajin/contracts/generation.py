@@ -7,9 +7,19 @@ parsing, which raises the platform's own error.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+from imajin.contracts.common import WholeFloat
 
 __all__ = [
     "MAX_IMAGES",
@@ -67,7 +77,7 @@ class LoraRequest(BaseModel):
         # What `_id_is_a_name` checks, said in the schema.
         json_schema_extra={"pattern": r"^(?!.*\.\.)\w[\w.-]*$"},
     )
-    weight: float = Field(
+    weight: StrictFloat = Field(
         default=1.0,
         ge=-MAX_LORA_WEIGHT,
         le=MAX_LORA_WEIGHT,
@@ -125,27 +135,23 @@ class GenerationRequest(BaseModel):
         description="A style (photorealistic, anime), a model id, or a local model path.",
     )
     # multipleOf: the schema says what the size check says (and keeps its message).
-    width: int | None = Field(
-        default=None,
-        ge=64,
-        le=MAX_SIDE,
-        description="Pixels; multiple of 8.",
-        json_schema_extra={"multipleOf": 8},
+    width: Annotated[StrictInt | None, Field(ge=64, le=MAX_SIDE), WholeFloat] = Field(
+        default=None, description="Pixels; multiple of 8.", json_schema_extra={"multipleOf": 8}
     )
-    height: int | None = Field(
-        default=None,
-        ge=64,
-        le=MAX_SIDE,
-        description="Pixels; multiple of 8.",
-        json_schema_extra={"multipleOf": 8},
+    height: Annotated[StrictInt | None, Field(ge=64, le=MAX_SIDE), WholeFloat] = Field(
+        default=None, description="Pixels; multiple of 8.", json_schema_extra={"multipleOf": 8}
     )
-    steps: int | None = Field(default=None, ge=1, le=100, description="Denoising steps.")
-    guidance: float | None = Field(default=None, ge=1.0, le=20.0, description="CFG scale.")
-    seed: int | None = Field(
-        default=None, ge=0, le=MAX_SEED, description="Unset = random; image i uses seed + i."
+    steps: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = Field(
+        default=None, description="Denoising steps."
+    )
+    guidance: StrictFloat | None = Field(default=None, ge=1.0, le=20.0, description="CFG scale.")
+    seed: Annotated[StrictInt | None, Field(ge=0, le=MAX_SEED), WholeFloat] = Field(
+        default=None, description="Unset = random; image i uses seed + i."
     )
     scheduler: SchedulerName | None = Field(default=None, description="Sampler name.")
-    num_images: int = Field(default=1, ge=1, le=MAX_IMAGES, description="Images to make.")
+    num_images: Annotated[StrictInt, Field(ge=1, le=MAX_IMAGES), WholeFloat] = Field(
+        default=1, description="Images to make."
+    )
     loras: list[LoraRequest] = Field(
         default_factory=list, max_length=MAX_LORAS, description="LoRAs to apply, in order."
     )

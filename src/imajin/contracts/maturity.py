@@ -10,7 +10,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -156,7 +164,7 @@ class MaturityPolicy(BaseModel):
         alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid"
     )
 
-    allow_explicit_content: bool = Field(
+    allow_explicit_content: StrictBool = Field(
         description="Whether levels from explicit_soft upwards may be produced."
     )
     default_minimum: LegacyMaturityLevel = Field(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
+from imajin.contracts.common import WholeFloat
 from imajin.contracts.generation import MAX_SEED, GenerationRequest, SchedulerName
 from imajin.contracts.jobs import JobStatus
 
@@ -75,10 +76,12 @@ class SetInfo(SetSummary):
 class BatchCreate(Strict):
     set_name: str = Field(min_length=1, max_length=64)
     user_theme: str = Field("", max_length=2000, description="Goes after the set's base prompt.")
-    seed: int | None = Field(
-        None, ge=0, le=MAX_SEED, description="Row i uses seed + i; absent: a random seed."
+    seed: Annotated[StrictInt | None, Field(ge=0, le=MAX_SEED), WholeFloat] = Field(
+        None, description="Row i uses seed + i; absent: a random seed."
     )
-    priority: int = Field(0, ge=-100, le=100, description="Higher runs first.")
+    priority: Annotated[StrictInt, Field(ge=-100, le=100), WholeFloat] = Field(
+        0, description="Higher runs first."
+    )
 
 
 class BatchCreated(BaseModel):
@@ -182,8 +185,10 @@ class StudioConfigUpdate(Strict):
     # None here only means "left out": these three have no null setting (steps, guidance
     # and scheduler do: the model's default), so the schema does not offer null for them.
     model: str | None = Field(None, min_length=1, max_length=500, json_schema_extra=_not_null)
-    steps: int | None = Field(None, ge=1, le=100)
-    guidance: float | None = Field(None, ge=1.0, le=20.0)
+    steps: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = None
+    guidance: StrictFloat | None = Field(None, ge=1.0, le=20.0)
     scheduler: SchedulerName | None = None
     image_format: ImageFormat | None = Field(None, json_schema_extra=_not_null)
-    webp_quality: int | None = Field(None, ge=1, le=100, json_schema_extra=_not_null)
+    webp_quality: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = Field(
+        None, json_schema_extra=_not_null
+    )

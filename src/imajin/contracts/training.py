@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
+
+from imajin.contracts.common import WholeFloat
 
 __all__ = [
     "TrainingCreate",
@@ -55,22 +65,22 @@ class TrainingImage(_Body):
 class TrainingOverrides(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rank: int | None = Field(None, ge=1, le=256)
-    alpha: int | None = Field(None, ge=1, le=1024)
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-    learning_rate: float | None = Field(None, gt=0, le=1.0)
-    lr_warmup_steps: int | None = Field(None, ge=0, le=1_000_000)
-    weight_decay: float | None = Field(None, ge=0.0, le=1.0)
-    max_grad_norm: float | None = Field(None, ge=0.0, le=1e6)
-    max_steps: int | None = Field(None, ge=1, le=1_000_000)
-    save_every: int | None = Field(None, ge=1, le=1_000_000)
-    keep_checkpoints: int | None = Field(None, ge=1, le=100)
-    batch_size: int | None = Field(None, ge=1, le=64)
-    gradient_accumulation: int | None = Field(None, ge=1, le=256)
-    resolution: int | None = Field(None, ge=64, le=2048, multiple_of=8)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    rank: Annotated[StrictInt | None, Field(ge=1, le=256), WholeFloat] = None
+    alpha: Annotated[StrictInt | None, Field(ge=1, le=1024), WholeFloat] = None
+    dropout: StrictFloat | None = Field(None, ge=0.0, lt=1.0)
+    learning_rate: StrictFloat | None = Field(None, gt=0, le=1.0)
+    lr_warmup_steps: Annotated[StrictInt | None, Field(ge=0, le=1_000_000), WholeFloat] = None
+    weight_decay: StrictFloat | None = Field(None, ge=0.0, le=1.0)
+    max_grad_norm: StrictFloat | None = Field(None, ge=0.0, le=1e6)
+    max_steps: Annotated[StrictInt | None, Field(ge=1, le=1_000_000), WholeFloat] = None
+    save_every: Annotated[StrictInt | None, Field(ge=1, le=1_000_000), WholeFloat] = None
+    keep_checkpoints: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = None
+    batch_size: Annotated[StrictInt | None, Field(ge=1, le=64), WholeFloat] = None
+    gradient_accumulation: Annotated[StrictInt | None, Field(ge=1, le=256), WholeFloat] = None
+    resolution: Annotated[StrictInt | None, Field(ge=64, le=2048, multiple_of=8), WholeFloat] = None
+    seed: Annotated[StrictInt | None, Field(ge=0, le=2**32 - 1), WholeFloat] = None
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] | None = None
-    gradient_checkpointing: bool | None = None
+    gradient_checkpointing: StrictBool | None = None
     device: str | None = Field(None, pattern=r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
 
 
@@ -103,7 +113,7 @@ class TrainingCreate(_Body):
         default_factory=TrainingOverrides,
         description="Settings for this run over the defaults (`max_steps`, `rank` ...).",
     )
-    resume: bool = Field(True, description="Continue from this output's newest checkpoint.")
+    resume: StrictBool = Field(True, description="Continue from this output's newest checkpoint.")
 
     @model_validator(mode="after")
     def _folder_or_images(self) -> Self:

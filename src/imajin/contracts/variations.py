@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from imajin.contracts.common import WholeFloat
 
 __all__ = [
     "FAMILY_NAMES",
@@ -65,7 +76,9 @@ class GenerationInput(Camel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1, max_length=2000)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Absent: a random seed.")
+    seed: Annotated[StrictInt | None, Field(ge=0, le=2**32 - 1), WholeFloat] = Field(
+        None, description="Absent: a random seed."
+    )
     model: str = Field(
         "photorealistic",
         min_length=1,
@@ -75,8 +88,8 @@ class GenerationInput(Camel):
     negative_prompt: str | None = Field(
         None, max_length=2000, description="Absent: the platform prompt for the model."
     )
-    inference_steps: int | None = Field(None, ge=1, le=100)
-    guidance_scale: float | None = Field(None, ge=1, le=20)
+    inference_steps: Annotated[StrictInt | None, Field(ge=1, le=100), WholeFloat] = None
+    guidance_scale: StrictFloat | None = Field(None, ge=1, le=20)
 
 
 class VariationCreate(Camel):
@@ -118,7 +131,7 @@ class VariationCreate(Camel):
 class RegenerateRequest(Camel):
     model_config = ConfigDict(extra="forbid")
 
-    new_seed: bool = Field(False, description="Pick a new random seed instead of reusing it.")
+    new_seed: StrictBool = Field(False, description="Pick a new random seed instead of reusing it.")
 
 
 class GenerationParams(Camel):

@@ -36,6 +36,7 @@ from imajin.engine.generate import (
     render_batch,
 )
 from imajin.engine.hashing import FileHasher
+from imajin.engine.invariance import make_batch_invariant
 from imajin.engine.loaders import LOADERS, PipelineLoader, pipeline_nbytes, place_pipeline
 from imajin.engine.lora import LoraFile, applied_loras, check_family, resolve_lora
 from imajin.engine.metadata import save_image
@@ -275,6 +276,7 @@ class Engine:
         model_hash = self.model_hash(plan.spec)
         results: list[GeneratedImage] = []
         with applied_loras(warm.pipeline, plan.loras, spec=plan.spec):
+            self._batch_invariant_on_cpu(warm, plan.spec)
             for index in range(plan.request.num_images):
                 tracker.start_image(index)
                 call = _image_call(plan, index)
@@ -314,6 +316,13 @@ class Engine:
         """Images of ``spec`` one pipeline call may hold (setting, else by device)."""
         configured = self.settings.max_batches.get(spec.id, self.settings.max_batch)
         return configured if configured is not None else default_max_batch(self.device_for(spec))
+
+    def _batch_invariant_on_cpu(self, warm: WarmPipeline, spec: ModelSpec) -> None:
+        # Where images may be batched, a batched image must equal the image made alone; on
+        # CPU that takes other kernel choices (engine/invariance.py), which cost time on
+        # small models, so only then. On CUDA the difference is measured instead.
+        if warm.device.type == "cpu" and self.max_batch_for(spec) > 1:
+            make_batch_invariant(warm.pipeline)
 
     def generate_batch(self, items: Sequence[BatchRequest]) -> list[GenerationResult | Exception]:
         """Generate several requests, denoising compatible ones together.
@@ -357,6 +366,7 @@ class Engine:
                 if warm.pipeline is None:
                     continue  # evicted between lookup and lock: look it up (load it) again
                 with applied_loras(warm.pipeline, first.loras, spec=first.spec):
+                    self._batch_invariant_on_cpu(warm, first.spec)
                     for chunk in chunked(run.slots(), self.max_batch_for(first.spec)):
                         self._run_chunk(run, chunk, warm)
                 break

@@ -2,7 +2,8 @@
 
 Messages are acknowledged late, one at a time, and re-queued if the worker
 is lost; since :meth:`JobRunner.run_by_id` claims a job with compare-and-set,
-a re-delivered message for a job that already ran is dropped.
+a re-delivered message for a job that already ran is dropped, and so is the
+message of a job another worker claimed into its batch.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class WorkerRuntime:
     runner: JobRunner
     heartbeats: Heartbeats
     name: str = "celery"
+    gather_s: float = 0.0
+    """How long a batchable job waits for compatible queued jobs (``jobs.batch_window_ms``)."""
 
 
 _runtime: WorkerRuntime | None = None
@@ -72,5 +75,5 @@ def install_runtime(runtime: WorkerRuntime) -> None:
 def _run_job(job_id: str) -> dict[str, Any]:
     if _runtime is None:
         raise RuntimeError("this process is not an imajin worker (start it with `imajin worker`)")
-    ran = _runtime.runner.run_by_id(job_id, worker_id(_runtime.name))
+    ran = _runtime.runner.run_by_id(job_id, worker_id(_runtime.name), gather_s=_runtime.gather_s)
     return {"jobId": job_id, "ran": ran}

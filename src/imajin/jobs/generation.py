@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imajin.engine.errors import GenerationCancelled
@@ -29,28 +30,94 @@ def generate_in_job(
 ) -> GenerationResult:
     """Generate ``request``, reporting each engine step (and live previews) to the job.
 
-    A cancel is seen when progress is reported; raising inside the pipeline's step
-    callback would leave diffusers mid-step, so it sets the engine's cancel flag
-    instead, and the engine's ``GenerationCancelled`` becomes :class:`JobCancelled`.
+    A cancel sets the engine's cancel flag (see :class:`_JobLink`), and the engine's
+    ``GenerationCancelled`` becomes :class:`JobCancelled`.
 
     Args:
         to_job_step: Maps the engine's progress to the job's step, total and message.
         after_report: Called after each report (the studio times its own bookkeeping).
     """
-    cancelled = False
+    link = _JobLink(ctx, to_job_step=to_job_step, after_report=after_report)
+    try:
+        return engine.generate(
+            request, progress=link.progress, cancel=link.is_cancelled, preview=link.preview
+        )
+    except GenerationCancelled:
+        raise JobCancelled(f"job {ctx.job.id} cancelled") from None
 
-    def progress(state: Progress) -> None:
-        nonlocal cancelled
-        step, total, message, extra = to_job_step(state)
+
+@dataclass(frozen=True)
+class JobGeneration:
+    """One job's part of a batched generation (see :func:`generate_batch_in_jobs`)."""
+
+    ctx: JobContext
+    request: GenerationRequest
+    to_job_step: Callable[[Progress], JobStep]
+    after_report: Callable[[], None] | None = None
+
+
+def generate_batch_in_jobs(
+    engine: Engine, items: Sequence[JobGeneration]
+) -> list[GenerationResult | Exception]:
+    """Generate several jobs' requests through :meth:`Engine.generate_batch`.
+
+    Each job reports its own progress and is cancelled alone, as in
+    :func:`generate_in_job`. Returns one outcome per item: its result, or the error
+    that stopped it (a cancel as :class:`JobCancelled`), never a neighbour's.
+    """
+    from imajin.engine.batching import BatchRequest  # noqa: PLC0415  # torch, with the engine
+
+    links = [
+        _JobLink(item.ctx, to_job_step=item.to_job_step, after_report=item.after_report)
+        for item in items
+    ]
+    outcomes = engine.generate_batch(
+        [
+            BatchRequest(item.request, progress=link.progress, cancel=link.is_cancelled)
+            for item, link in zip(items, links, strict=True)
+        ]
+    )
+    return [
+        JobCancelled(f"job {item.ctx.job.id} cancelled")
+        if isinstance(outcome, GenerationCancelled)
+        else outcome
+        for item, outcome in zip(items, outcomes, strict=True)
+    ]
+
+
+class _JobLink:
+    """Engine progress of one request → its job's progress; the job's cancel → the engine.
+
+    A cancel is seen when progress is reported; raising inside the pipeline's step
+    callback would leave diffusers mid-step, so it sets a flag the engine polls.
+    """
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        *,
+        to_job_step: Callable[[Progress], JobStep],
+        after_report: Callable[[], None] | None,
+    ) -> None:
+        self._ctx = ctx
+        self._to_job_step = to_job_step
+        self._after_report = after_report
+        self.cancelled = False
+
+    def progress(self, state: Progress) -> None:
+        step, total, message, extra = self._to_job_step(state)
         try:
-            ctx.report(step, total, message, **extra)
+            self._ctx.report(step, total, message, **extra)
         except JobCancelled:
-            cancelled = True  # the engine stops at its next cancel check
-        if after_report is not None:
-            after_report()
+            self.cancelled = True  # the engine stops at its next cancel check
+        if self._after_report is not None:
+            self._after_report()
 
-    def preview(shown: Preview) -> None:
-        ctx.preview(
+    def is_cancelled(self) -> bool:
+        return self.cancelled
+
+    def preview(self, shown: Preview) -> None:
+        self._ctx.preview(
             step=shown.step,
             total=shown.total,
             image=shown.image,
@@ -58,10 +125,3 @@ def generate_in_job(
             height=shown.height,
             dataUrl="data:image/webp;base64," + base64.b64encode(shown.webp).decode("ascii"),
         )
-
-    try:
-        return engine.generate(
-            request, progress=progress, cancel=lambda: cancelled, preview=preview
-        )
-    except GenerationCancelled:
-        raise JobCancelled(f"job {ctx.job.id} cancelled") from None

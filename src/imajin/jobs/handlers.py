@@ -10,13 +10,18 @@ A kind may also register a *settle* hook: it runs whenever a job of that kind
 ends failed or cancelled (an exception escaped the handler, a cancel, the
 reaper giving up on a lost worker), inside the transaction that writes the
 job's final state, so the rows that depend on the job are settled with it.
+
+A kind may also register a *batch rule*: queued jobs whose rules share a group
+and whose shape keys are equal are claimed together and run in one call of the
+rule's ``run`` (e.g. denoised in one pipeline call), each keeping its own
+context, progress, cancel, result and final state.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,15 +92,47 @@ Must be idempotent: the handler may have settled the same rows itself already.
 """
 
 
+Outcome = dict[str, Any] | None | BaseException
+"""What one job of a batch came to: its result, or the error that ended it."""
+
+
+@dataclass(frozen=True)
+class BatchRule:
+    """How jobs of some kinds run together.
+
+    Attributes:
+        group: Kinds whose rules name the same group may share a run.
+        key: The job's shape key: jobs with equal keys may run together; None: alone.
+        limit: The most jobs one run may hold with this job (e.g. the engine's
+            ``max_batch`` for its model); 1 or less: alone.
+        run: Runs the contexts together; one outcome per context, in order. One job's
+            error is its own outcome, never its neighbours'.
+    """
+
+    group: str
+    key: Callable[[Job], Hashable | None]
+    limit: Callable[[Job], int]
+    run: Callable[[Sequence[JobContext]], list[Outcome]]
+
+
 class HandlerRegistry:
     """Job kind → handler. Each subsystem registers its kinds at wiring time."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
         self._settles: dict[str, Settle] = {}
+        self._batches: dict[str, BatchRule] = {}
 
-    def register(self, kind: str, handler: Handler, *, settle: Settle | None = None) -> None:
-        """Add a kind; ``settle`` runs when one of its jobs ends failed or cancelled.
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        settle: Settle | None = None,
+        batch: BatchRule | None = None,
+    ) -> None:
+        """Add a kind; ``settle`` runs when one of its jobs ends failed or cancelled;
+        ``batch`` lets its queued jobs of one shape run together.
 
         Raises:
             ValueError: ``kind`` is already registered.
@@ -105,12 +142,15 @@ class HandlerRegistry:
         self._handlers[kind] = handler
         if settle is not None:
             self._settles[kind] = settle
+        if batch is not None:
+            self._batches[kind] = batch
 
     def replace(self, kind: str, handler: Handler) -> None:
         """Swap the handler of a registered kind, keeping its settle hook (plugins; tests
-        injecting faults)."""
+        injecting faults). Its jobs then run alone: a batch rule would bypass ``handler``."""
         self.get(kind)
         self._handlers[kind] = handler
+        self._batches.pop(kind, None)
 
     def get(self, kind: str) -> Handler:
         """The handler of ``kind``.
@@ -132,6 +172,14 @@ class HandlerRegistry:
         if hook is not None:
             hook(session, job)
 
+    def batch_rule(self, kind: str) -> BatchRule | None:
+        """The batch rule of ``kind``, if its jobs may run together."""
+        return self._batches.get(kind)
+
+    def batching_with(self, rule: BatchRule) -> list[str]:
+        """The kinds whose jobs may share a run under ``rule`` (its group's)."""
+        return sorted(kind for kind, other in self._batches.items() if other.group == rule.group)
+
     def __contains__(self, kind: object) -> bool:
         return kind in self._handlers
 
@@ -148,6 +196,13 @@ class NoopParams(BaseModel):
     steps: int = Field(1, ge=0, le=100_000)
     sleep_s: float = Field(0.0, ge=0.0, le=3600.0, description="Sleep before each step.")
     fail: bool = Field(False, description="Raise InvalidInput after the last step.")
+    batch: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Queued noop jobs of equal steps, sleep_s and batch run together, up to "
+        "this many (smoke-tests job batching without a model).",
+    )
 
 
 def noop_handler(ctx: JobContext) -> dict[str, Any]:
@@ -162,4 +217,41 @@ def noop_handler(ctx: JobContext) -> dict[str, Any]:
         ctx.report(step, params.steps, f"step {step}")
     if params.fail:
         raise InvalidInput("noop job asked to fail", field="params.fail")
-    return {"steps": params.steps, "attempt": ctx.job.attempts}
+    return {"steps": params.steps, "attempt": ctx.job.attempts, "batchSize": 1}
+
+
+def noop_batch(contexts: Sequence[JobContext]) -> list[Outcome]:
+    """``noop`` jobs of one shape sharing their steps: each reports, cancels and fails alone."""
+    params = [NoopParams.model_validate(ctx.job.params) for ctx in contexts]
+    steps, sleep_s = params[0].steps, params[0].sleep_s
+    outcomes: list[Outcome] = [None] * len(contexts)
+    live = list(range(len(contexts)))
+    for step in range(1, steps + 1):
+        if sleep_s:
+            time.sleep(sleep_s)
+        for index in list(live):
+            try:
+                contexts[index].report(step, steps, f"step {step}")
+            except JobCancelled as cancelled:
+                outcomes[index] = cancelled
+                live.remove(index)
+    for index in live:
+        if params[index].fail:
+            outcomes[index] = InvalidInput("noop job asked to fail", field="params.fail")
+        else:
+            job = contexts[index].job
+            outcomes[index] = {"steps": steps, "attempt": job.attempts, "batchSize": len(contexts)}
+    return outcomes
+
+
+def _noop_key(job: Job) -> Hashable:
+    params = NoopParams.model_validate(job.params)
+    return (params.steps, params.sleep_s, params.batch)
+
+
+NOOP_BATCH = BatchRule(
+    group="noop",
+    key=_noop_key,
+    limit=lambda job: NoopParams.model_validate(job.params).batch,
+    run=noop_batch,
+)

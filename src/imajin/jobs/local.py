@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 
 class LocalDispatcher:
-    """N threads, each claiming the next job by priority and running it.
+    """N threads, each claiming the next job by priority and running it (with the queued
+    jobs of the same shape it may batch with, found at once: no gathering window here).
 
     Wakes on :meth:`dispatch` (jobs submitted here) and polls every
     ``poll_interval_s`` (jobs submitted by other processes sharing the store).
@@ -85,4 +86,4 @@ class LocalDispatcher:
                 with self._wake:
                     self._wake.wait(self._settings.poll_interval_s)
                 continue
-            self._runner.run_claimed(job, me)
+            self._runner.run_claimed(job, me, queues=self._queues)

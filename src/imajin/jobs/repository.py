@@ -238,6 +238,49 @@ class JobRepository:
                     return job
         return None
 
+    def claim_companions(
+        self,
+        first: Job,
+        worker_id: str,
+        *,
+        kinds: Sequence[str],
+        fits: Callable[[Job], bool],
+        limit: int,
+        queues: Sequence[str] = (),
+        scan: int = 64,
+    ) -> list[Job]:
+        """Start up to ``limit`` more queued jobs to run with ``first``, in one transaction.
+
+        Candidates share ``first``'s route (one model, one worker), are of one of ``kinds``
+        (and ``queues``, if given) and pass ``fits`` (an equal shape key); they are taken
+        highest priority and oldest first, among the ``scan`` next ones. Each is moved with
+        the same compare-and-set as a claim, so no job is ever taken twice.
+        """
+        if limit <= 0 or not kinds:
+            return []
+        with self._database.session() as session:
+            query = select(JobRow).where(
+                JobRow.status == QUEUED,
+                JobRow.route == first.route,
+                JobRow.kind.in_(kinds),
+                JobRow.id != first.id,
+            )
+            if queues:
+                query = query.where(JobRow.queue.in_(queues))
+            query = query.order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id).limit(scan)
+            if self._database.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            claimed: list[Job] = []
+            for row in session.scalars(query).all():
+                if not fits(Job.of(row)):
+                    continue
+                job = self._start(session, row.id, worker_id)
+                if job is not None:
+                    claimed.append(job)
+                    if len(claimed) == limit:
+                        break
+            return claimed
+
     def claim(self, job_id: str, worker_id: str) -> Job | None:
         """Start a specific queued job (a Celery message names it); None if not queued."""
         with self._database.session() as session:

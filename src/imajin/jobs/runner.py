@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from imajin.errors import ImajinError
-from imajin.jobs.handlers import HandlerRegistry, JobCancelled, JobContext
+from imajin.jobs.handlers import BatchRule, HandlerRegistry, JobCancelled, JobContext, Outcome
 from imajin.jobs.models import Job, JobStatus
 from imajin.jobs.repository import JobRepository
 
 logger = logging.getLogger(__name__)
+
+GATHER_POLL_S = 0.02  # how often a gathering worker looks for more compatible jobs
 
 
 class Heartbeats:
@@ -59,7 +63,12 @@ class Heartbeats:
 
 
 class JobRunner:
-    """Claims (for Celery) and runs jobs; the same code under every dispatcher."""
+    """Claims (for Celery) and runs jobs; the same code under every dispatcher.
+
+    A claimed job whose kind has a batch rule takes compatible queued jobs with it
+    (:meth:`JobRepository.claim_companions`): they run in one call of the rule, each
+    with its own attempt, heartbeat, progress, cancel and final state.
+    """
 
     def __init__(
         self,
@@ -71,50 +80,125 @@ class JobRunner:
         self._handlers = handlers
         self._heartbeats = heartbeats
 
-    def run_by_id(self, job_id: str, worker: str) -> bool:
-        """Claim and run ``job_id``; False when it is not queued (a duplicate delivery)."""
+    def run_by_id(self, job_id: str, worker: str, *, gather_s: float = 0.0) -> bool:
+        """Claim and run ``job_id``; False when it is not queued (a duplicate delivery, or a
+        job another worker took into its batch).
+
+        Args:
+            gather_s: How long to keep gathering compatible queued jobs into its batch.
+        """
         job = self._repository.claim(job_id, worker)
         if job is None:
             logger.info("job %s is not queued (already run or running); skipping", job_id)
             return False
-        self.run_claimed(job, worker)
+        self.run_claimed(job, worker, gather_s=gather_s)
         return True
 
-    def run_claimed(self, job: Job, worker: str) -> None:
-        """Run a job this worker has claimed, and store its outcome.
+    def run_claimed(
+        self, job: Job, worker: str, *, queues: Sequence[str] = (), gather_s: float = 0.0
+    ) -> None:
+        """Run a job this worker has claimed (with any batch it gathers), storing outcomes.
 
-        The attempt is counted here, as the handler starts, not at claim.
+        Attempts are counted here, as the handler starts, not at claim.
+
+        Args:
+            queues: Admission queues companions may come from (all when empty).
+            gather_s: How long to keep gathering companions while the batch is not full.
         """
+        rule = self._handlers.batch_rule(job.kind)
+        jobs = [job]
+        self._heartbeats.add(job.id, worker)  # gathering may outlast a heartbeat interval
+        try:
+            if rule is not None:
+                jobs += self._gather(job, worker, rule, queues=queues, gather_s=gather_s)
+            for companion in jobs[1:]:
+                self._heartbeats.add(companion.id, worker)
+            contexts = [ctx for ctx in (self._begin(claimed, worker) for claimed in jobs) if ctx]
+            if rule is not None and len(contexts) > 1:
+                self._execute_batch(contexts, worker, rule)
+            elif contexts:
+                self._execute(contexts[0], worker)
+        finally:
+            for claimed in jobs:
+                self._heartbeats.remove(claimed.id)
+
+    def _gather(
+        self, job: Job, worker: str, rule: BatchRule, *, queues: Sequence[str], gather_s: float
+    ) -> list[Job]:
+        try:
+            key = rule.key(job)
+            room = rule.limit(job) - 1 if key is not None else 0
+        except Exception:  # bad params fail in the handler, with the field named
+            logger.debug("job %s runs alone (no shape key)", job.id, exc_info=True)
+            return []
+        if room <= 0:
+            return []
+
+        def fits(other: Job) -> bool:
+            try:
+                return rule.key(other) == key
+            except Exception:
+                return False
+
+        kinds = self._handlers.batching_with(rule)
+        deadline = time.monotonic() + gather_s
+        companions: list[Job] = []
+        while True:
+            try:
+                companions += self._repository.claim_companions(
+                    job, worker, kinds=kinds, fits=fits, limit=room - len(companions), queues=queues
+                )
+            except Exception:  # the job still runs; alone, or with those claimed so far
+                logger.warning("could not gather a batch for job %s", job.id, exc_info=True)
+                return companions
+            left = deadline - time.monotonic()
+            if len(companions) >= room or left <= 0:
+                return companions
+            time.sleep(min(GATHER_POLL_S, left))
+
+    def _begin(self, job: Job, worker: str) -> JobContext | None:
         started = self._repository.begin_attempt(job.id, worker)
         if started is None:
             logger.warning("job %s was taken from %s before its handler started", job.id, worker)
-            return
-        job = started
-        job_logger = logging.LoggerAdapter(logger, {"job_id": job.id, "kind": job.kind})
+            return None
+        job_logger = logging.LoggerAdapter(logger, {"job_id": started.id, "kind": started.kind})
 
         def progress(step: int, total: int, message: str, extra: dict[str, Any]) -> bool:
             return self._repository.report_progress(
-                job.id, worker, step=step, total=total, message=message, extra=extra
+                started.id, worker, step=step, total=total, message=message, extra=extra
             )
 
         def preview(fields: dict[str, Any]) -> None:
             try:
-                self._repository.report_preview(job.id, worker, fields)
+                self._repository.report_preview(started.id, worker, fields)
             except Exception:  # a lost preview is harmless; the job goes on
                 job_logger.warning("could not store a live preview", exc_info=True)
 
-        ctx = JobContext(job=job, logger=job_logger, _progress=progress, _preview=preview)
-        self._heartbeats.add(job.id, worker)
-        try:
-            self._execute(ctx, worker)
-        finally:
-            self._heartbeats.remove(job.id)
+        return JobContext(job=started, logger=job_logger, _progress=progress, _preview=preview)
 
     def _execute(self, ctx: JobContext, worker: str) -> None:
-        job = ctx.job
         try:
-            result = self._handlers.get(job.kind)(ctx) or {}
-        except JobCancelled:
+            outcome: Outcome = self._handlers.get(ctx.job.kind)(ctx)
+        except Exception as exc:  # JobCancelled too: recorded as the job's outcome
+            outcome = exc
+        self._record(ctx, worker, outcome)
+
+    def _execute_batch(self, contexts: list[JobContext], worker: str, rule: BatchRule) -> None:
+        try:
+            outcomes = rule.run(contexts)
+        except Exception:
+            # The shared call broke before any job had an outcome of its own: run each
+            # alone, so whatever broke it cannot fail a job that works by itself.
+            logger.exception("batch of %d jobs failed; running them one by one", len(contexts))
+            for ctx in contexts:
+                self._execute(ctx, worker)
+            return
+        for ctx, outcome in zip(contexts, outcomes, strict=True):
+            self._record(ctx, worker, outcome)
+
+    def _record(self, ctx: JobContext, worker: str, outcome: Outcome) -> None:
+        job = ctx.job
+        if isinstance(outcome, JobCancelled):
             self._repository.finish(
                 job.id,
                 worker,
@@ -122,19 +206,19 @@ class JobRunner:
                 error=("cancelled", "cancelled on request"),
             )
             return
-        except ImajinError as exc:
-            ctx.logger.warning("job failed: %s", exc.message)
+        if isinstance(outcome, ImajinError):
+            ctx.logger.warning("job failed: %s", outcome.message)
             self._repository.finish(
-                job.id, worker, status=JobStatus.FAILED, error=(exc.code, exc.message)
+                job.id, worker, status=JobStatus.FAILED, error=(outcome.code, outcome.message)
             )
             return
-        except Exception as exc:
-            ctx.logger.exception("job crashed")
+        if isinstance(outcome, BaseException):
+            ctx.logger.error("job crashed", exc_info=outcome)
             self._repository.finish(
                 job.id,
                 worker,
                 status=JobStatus.FAILED,
-                error=("handler_error", f"{type(exc).__name__}: {exc}"),
+                error=("handler_error", f"{type(outcome).__name__}: {outcome}"),
             )
             return
 
@@ -143,6 +227,10 @@ class JobRunner:
                 write(session)
 
         if not self._repository.finish(
-            job.id, worker, status=JobStatus.SUCCEEDED, result=result, in_transaction=final_writes
+            job.id,
+            worker,
+            status=JobStatus.SUCCEEDED,
+            result=outcome or {},
+            in_transaction=final_writes,
         ):
             ctx.logger.warning("job finished but was no longer ours (re-queued meanwhile)")

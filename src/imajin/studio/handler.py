@@ -6,12 +6,17 @@ its sidecar and thumbnail (:func:`imajin.studio.outputs.write_output`). Their
 results carry timings, so the benchmark can tell denoising from everything else.
 A ``generate`` job that ends without success removes the folder reserved for it
 at submit, when nothing is in it (:meth:`StudioRenderer.settle_generate`).
+
+Queued jobs of both kinds that share a shape (:func:`shape_key`: model, size,
+steps, sampler, guidance, LoRAs) run together (:meth:`StudioRenderer.run_batch`):
+one batched engine call, then each job saves its own images. Every result
+records ``batchSize``: the most images denoised in one call with this job's.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from imajin.engine.request import GenerationRequest
-from imajin.jobs.generation import JobStep, generate_in_job
-from imajin.jobs.handlers import JobContext
+from imajin.jobs.generation import JobGeneration, JobStep, generate_batch_in_jobs, generate_in_job
+from imajin.jobs.handlers import JobContext, Outcome
 from imajin.jobs.models import Job
 from imajin.storage.base import FileStorage
 from imajin.studio.outputs import StoredOutput, release_folder, remove_output, write_output
-from imajin.studio.params import BatchItemParams, GenerateParams
+from imajin.studio.params import BATCH_ITEM_JOB, BatchItemParams, GenerateParams
 
 
 class UnfinishedInGroup(Protocol):
@@ -93,6 +98,11 @@ class StudioRenderer:
         params = BatchItemParams.model_validate(ctx.job.params)
         started = time.perf_counter()
         result, clock = self._generate(ctx, params.request, label=params.item, index=params.index)
+        return self._save_batch_item(params, result, clock, started=started)
+
+    def _save_batch_item(
+        self, params: BatchItemParams, result: GenerationResult, clock: StepClock, *, started: float
+    ) -> dict[str, Any]:
         generated = result.images[0]
         saving = time.perf_counter()
         stored = write_output(
@@ -116,6 +126,7 @@ class StudioRenderer:
         return {
             **stored.as_result(),
             "seed": generated.parameters.seed,
+            "batchSize": result.batch_size,
             "timings": _timings(result, clock, save_s=done - saving, handler_s=done - started),
         }
 
@@ -123,6 +134,17 @@ class StudioRenderer:
         params = GenerateParams.model_validate(ctx.job.params)
         started = time.perf_counter()
         result, clock = self._generate(ctx, params.request, label="generate", index=None)
+        return self._save_generate(ctx, params, result, clock, started=started)
+
+    def _save_generate(
+        self,
+        ctx: JobContext,
+        params: GenerateParams,
+        result: GenerationResult,
+        clock: StepClock,
+        *,
+        started: float,
+    ) -> dict[str, Any]:
         saving = time.perf_counter()
         written: list[StoredOutput] = []
         try:
@@ -150,8 +172,59 @@ class StudioRenderer:
                 {**stored.as_result(), "seed": generated.parameters.seed}
                 for stored, generated in zip(written, result.images, strict=True)
             ],
+            "batchSize": result.batch_size,
             "timings": _timings(result, clock, save_s=done - saving, handler_s=done - started),
         }
+
+    def run_batch(self, contexts: Sequence[JobContext]) -> list[Outcome]:
+        """Run studio jobs of one shape together: one batched engine call, each job's images
+        saved as its handler saves them. One job's bad params, engine error, cancel or
+        failed save is its own outcome; its neighbours finish."""
+        started = time.perf_counter()
+        outcomes: dict[int, Outcome] = {}
+        prepared: list[tuple[int, BatchItemParams | GenerateParams, StepClock]] = []
+        generations: list[JobGeneration] = []
+        for index, ctx in enumerate(contexts):
+            try:
+                params = _studio_params(ctx.job)
+            except Exception as error:
+                outcomes[index] = error
+                continue
+            clock = StepClock()
+            if isinstance(params, BatchItemParams):
+                label, where = params.item, params.index
+            else:
+                label, where = "generate", None
+            prepared.append((index, params, clock))
+            generations.append(
+                JobGeneration(
+                    ctx=ctx,
+                    request=params.request,
+                    to_job_step=_job_step(clock, label=label, index=where),
+                    after_report=clock.callback_done,
+                )
+            )
+        results = generate_batch_in_jobs(self._engine(), generations) if generations else []
+        for (index, params, clock), result in zip(prepared, results, strict=True):
+            if isinstance(result, Exception):
+                outcomes[index] = result
+                continue
+            try:
+                if isinstance(params, BatchItemParams):
+                    outcomes[index] = self._save_batch_item(params, result, clock, started=started)
+                else:
+                    outcomes[index] = self._save_generate(
+                        contexts[index], params, result, clock, started=started
+                    )
+            except Exception as error:
+                outcomes[index] = error
+        return [outcomes[index] for index in range(len(contexts))]
+
+    def batch_limit(self, job: Job) -> int:
+        """Jobs that may run with ``job``: its model's ``engine.max_batch``."""
+        engine = self._engine()
+        spec = engine.registry.resolve(_studio_params(job).request.model, allow_paths=True)
+        return engine.max_batch_for(spec)
 
     def settle_generate(self, _session: Session, job: Job) -> None:
         """The ``generate`` kind's settle hook: a failed or cancelled job (however it ended)
@@ -176,20 +249,50 @@ class StudioRenderer:
         self, ctx: JobContext, request: GenerationRequest, *, label: str, index: int | None
     ) -> tuple[GenerationResult, StepClock]:
         clock = StepClock()
-        where = {"index": index, "item": label} if index is not None else {}
-
-        def to_job_step(state: Progress) -> JobStep:
-            clock.step_ended(state)
-            return state.step, state.total, f"{label}: step {state.step}/{state.total}", where
-
         result = generate_in_job(
             ctx,
             self._engine(),
             request,
-            to_job_step=to_job_step,
+            to_job_step=_job_step(clock, label=label, index=index),
             after_report=clock.callback_done,
         )
         return result, clock
+
+
+def shape_key(job: Job) -> Hashable:
+    """What a studio job's batch shares: model, size, steps, sampler, guidance and LoRAs.
+
+    Taken from the stored request, so unset fields compare as unset: a job that names
+    its model's native size does not batch with one that leaves it to the default (the
+    engine would put them in one call; missing that only costs throughput).
+    """
+    request = _studio_params(job).request
+    loras = tuple((lora.id, lora.path, lora.weight) for lora in request.loras)
+    return (
+        request.model,
+        request.width,
+        request.height,
+        request.steps,
+        request.scheduler,
+        request.guidance,
+        loras,
+    )
+
+
+def _studio_params(job: Job) -> BatchItemParams | GenerateParams:
+    if job.kind == BATCH_ITEM_JOB:
+        return BatchItemParams.model_validate(job.params)
+    return GenerateParams.model_validate(job.params)
+
+
+def _job_step(clock: StepClock, *, label: str, index: int | None) -> Callable[[Progress], JobStep]:
+    where = {"index": index, "item": label} if index is not None else {}
+
+    def to_job_step(state: Progress) -> JobStep:
+        clock.step_ended(state)
+        return state.step, state.total, f"{label}: step {state.step}/{state.total}", where
+
+    return to_job_step
 
 
 def _timings(

@@ -1,0 +1,117 @@
+"""Job-level batching: a worker claims queued jobs of one shape together and runs them in one
+call, each with its own attempt, progress, cancel and final state (on SQLite and PostgreSQL).
+
+The ``noop`` kind batches jobs of equal steps, sleep and ``batch`` (its limit), so these
+tests need no model; the studio kinds' batching is tested in tests/studio/test_batched_jobs.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+from imajin.events.models import JobEvent
+from imajin.jobs.models import Job, JobStatus
+from tests.jobs.conftest import PlatformFactory, event_types, noop
+
+
+def shape(job: Job) -> tuple[int, int]:
+    return job.params.get("steps", 1), job.params.get("batch", 1)
+
+
+def test_companions_are_claimed_by_shape_route_and_priority(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False)
+    repository = platform.jobs.repository
+    first, low, other_steps, high, late = platform.jobs.submit_many(
+        [
+            noop(steps=2, batch=3),
+            noop(steps=2, batch=3, priority=-5),
+            noop(steps=1, batch=3),  # another shape
+            noop(steps=2, batch=3, priority=5),
+            noop(steps=2, batch=3),
+        ]
+    )
+    elsewhere = platform.jobs.submit(noop(steps=2, batch=3).model_copy(update={"route": "other"}))
+    claimed = repository.claim(first.id, "w1")
+    assert claimed is not None
+
+    companions = repository.claim_companions(
+        claimed,
+        "w1",
+        kinds=["noop"],
+        fits=lambda job: shape(job) == shape(claimed),
+        limit=2,
+    )
+    # Highest priority first, then oldest; never another shape or another route.
+    assert [job.id for job in companions] == [high.id, late.id]
+    assert all(job.status == JobStatus.RUNNING and job.worker_id == "w1" for job in companions)
+    for job in (low, other_steps, elsewhere):
+        assert platform.jobs.get(job.id).status == JobStatus.QUEUED
+    # A claimed companion is no one else's: neither another gather nor a Celery message's claim.
+    again = repository.claim_companions(
+        claimed, "w2", kinds=["noop"], fits=lambda job: True, limit=10
+    )
+    assert {job.id for job in again} == {low.id, other_steps.id}
+    assert repository.claim(high.id, "w2") is None
+
+
+def test_a_worker_runs_jobs_of_one_shape_as_one_batch(make_platform: PlatformFactory) -> None:
+    platform = make_platform(start=False, workers=1)
+    jobs = platform.jobs.submit_many(
+        [noop(steps=3, batch=3) for _ in range(4)] + [noop(steps=2, batch=3)]
+    )
+    platform.start()
+    done = [platform.jobs.wait(job.id, timeout_s=30) for job in jobs]
+    assert all(job.status == JobStatus.SUCCEEDED for job in done)
+    # Three of the same shape ran together (the limit), the fourth after them; the job of
+    # another shape never joined them. (Jobs queued in one call share their time stamp, so
+    # which three is the store's choice.)
+    sizes = [job.result["batchSize"] for job in done if job.result]
+    assert sorted(sizes[:4]) == [1, 3, 3, 3] and sizes[4] == 1
+    for job in done:
+        assert job.attempts == 1 and job.progress.step == job.progress.total
+        types = event_types(platform, job)
+        assert types.count(JobEvent.STARTED) == types.count(JobEvent.SUCCEEDED) == 1
+
+
+def test_a_failing_or_cancelled_job_leaves_its_batch_neighbours_whole(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, workers=1)
+    steady, failing, cancelled, last = platform.jobs.submit_many(
+        [
+            noop(steps=20, sleep_s=0.1, batch=4),
+            noop(steps=20, sleep_s=0.1, batch=4, fail=True),
+            noop(steps=20, sleep_s=0.1, batch=4),
+            noop(steps=20, sleep_s=0.1, batch=4),
+        ]
+    )
+    platform.start()
+    deadline = time.monotonic() + 20
+    while platform.jobs.get(cancelled.id).progress.step < 1:
+        assert time.monotonic() < deadline, "the batch never started"
+        time.sleep(0.02)
+    platform.jobs.cancel(cancelled.id)  # mid-batch: its neighbours are at the same step
+
+    outcomes = {job.id: platform.jobs.wait(job.id, timeout_s=30) for job in (steady, last)}
+    assert all(job.status == JobStatus.SUCCEEDED for job in outcomes.values())
+    assert all(job.result and job.result["batchSize"] == 4 for job in outcomes.values())
+    failed = platform.jobs.wait(failing.id, timeout_s=30)
+    assert failed.status == JobStatus.FAILED and failed.error is not None
+    assert failed.error.code == "invalid_input"
+    stopped = platform.jobs.wait(cancelled.id, timeout_s=30)
+    assert stopped.status == JobStatus.CANCELLED
+    assert stopped.progress.step < 20
+
+
+def test_two_workers_never_run_a_job_twice(make_platform: PlatformFactory) -> None:
+    platform = make_platform(start=False, workers=2)
+    jobs = platform.jobs.submit_many([noop(steps=2, sleep_s=0.01, batch=3) for _ in range(9)])
+    platform.start()
+    done = [platform.jobs.wait(job.id, timeout_s=30) for job in jobs]
+    assert all(job.status == JobStatus.SUCCEEDED and job.attempts == 1 for job in done)
+    for job in done:
+        assert event_types(platform, job).count(JobEvent.STARTED) == 1
+    # Every job ran in a batch no larger than the limit.
+    assert all(job.result and 1 <= job.result["batchSize"] <= 3 for job in done)
