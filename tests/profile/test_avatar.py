@@ -1,4 +1,4 @@
-"""The avatar template speaks the feature schema's vocabulary, and the minor rule is the schema's."""
+"""The avatar template speaks the feature schema's vocabulary; the minor rule is the schema's."""
 
 from __future__ import annotations
 
