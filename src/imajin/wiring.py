@@ -29,6 +29,7 @@ from imajin.gateway.avatar import AvatarTemplate
 from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, PROFILE_JOB
 from imajin.gateway.profile import FeatureSource, ProfileRenderer
+from imajin.gateway.profile_service import ENDPOINT as PROFILE_ENDPOINT
 from imajin.gateway.profile_service import ProfileService
 from imajin.gateway.selfies import SelfieHandoff, SelfieInbox, SelfieStore
 from imajin.health import HealthMonitor
@@ -65,6 +66,7 @@ from imajin.variations.repository import VariationRepository
 from imajin.variations.service import VariationService
 from imajin.variations.urls import VariationUrls
 from imajin.vision import FaceDetector, build_detector
+from imajin.vision.feature_schema import load_feature_schema
 from imajin.vision.features import build_feature_extractor
 
 if TYPE_CHECKING:
@@ -87,14 +89,11 @@ class PlatformOverrides:
         assistant: The prompt assistant.
         gateway_llm: The LLM client the gateway's prompt steps use.
         image_scorer: The gateway's output check (default: the OpenNSFW scorer).
-        features: The profile flow's feature extraction (default: none, as when
-            ``vision.features_model`` is unset).
     """
 
     assistant: AssistantService | None = None
     gateway_llm: LLMClient | None = None
     image_scorer: ImageScorer | None = None
-    features: FeatureSource | None = None
 
 
 @dataclass(frozen=True)
@@ -459,7 +458,7 @@ def _gateway(platform: Platform, overrides: PlatformOverrides) -> None:
     platform.gateway = gateway
     platform.handlers.register(CHAT_IMAGE_JOB, renderer.chat_image)
     platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen)
-    _profile(platform, overrides, gateway=gateway, renderer=renderer)
+    _profile(platform, gateway=gateway, renderer=renderer)
 
 
 def selfie_handoff(settings: Settings) -> SelfieHandoff:
@@ -476,14 +475,12 @@ def selfie_handoff(settings: Settings) -> SelfieHandoff:
 
 def _profile(
     platform: Platform,
-    overrides: PlatformOverrides,
     *,
     gateway: GatewayService,
     renderer: GatewayRenderer,
 ) -> None:
     settings = platform.settings
     selfies = selfie_handoff(settings)
-    template = AvatarTemplate.load()
     detector: list[FaceDetector] = []
     lock = threading.Lock()
 
@@ -494,9 +491,10 @@ def _profile(
             return detector[0]
 
     # Built now so a missing or text-only `vision.features_model` fails at start-up.
-    extractor: FeatureSource | None = overrides.features or build_feature_extractor(
-        settings, platform.llm
-    )
+    extractor = build_feature_extractor(settings, platform.llm)
+    # One vocabulary: the template names the schema's fields, /generate checks against it.
+    schema = load_feature_schema(settings.vision.features_file)
+    template = AvatarTemplate.load(settings.gateway.profile.avatar_template, schema=schema)
 
     def features() -> FeatureSource | None:
         return extractor
@@ -509,6 +507,8 @@ def _profile(
         outputs=platform.studio.outputs,
         settings=settings.gateway.profile,
         template=template,
+        features_timeout_s=settings.vision.features_timeout_s
+        or settings.gateway.endpoint(PROFILE_ENDPOINT).timeout_s,
     )
     platform.handlers.register(PROFILE_JOB, profiles, settle=profiles.settle)
     platform.profile = ProfileService(

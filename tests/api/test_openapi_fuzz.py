@@ -30,9 +30,10 @@ from schemathesis.schemas import APIOperation
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.config.settings import Scope, Settings
+from imajin.llm.testing import FakeOpenAIServer
 from imajin.store.migrate import upgrade
-from imajin.wiring import Platform, PlatformOverrides, build_platform
-from tests.profile.conftest import FixedFeatureSource
+from imajin.wiring import Platform, build_platform
+from tests.profile.conftest import vision_server
 
 # Imported here, not lazily by `st.randoms()` deep inside a negative multipart draw, where
 # CPython 3.11's parser fails ("AST constructor recursion depth mismatch").
@@ -74,6 +75,7 @@ ENVIRON = {
 # value the server refuses there is a 422 naming the field; any other 422 on a
 # schema-valid request means the schema promises more than the server accepts.
 # A selfie's bytes must be a real JPEG, PNG or WebP: a schema can only say "binary".
+# Profile `features` follow the feature schema, the operator's file (vision.features_file).
 RUN_TIME_FIELDS = (
     "model",
     "generation.model",
@@ -84,6 +86,7 @@ RUN_TIME_FIELDS = (
     "base",
     "images",
     "selfie",
+    "features",
 )
 
 
@@ -108,8 +111,19 @@ def _error_field(response: schemathesis.Response) -> object:
     return error.get("field") if isinstance(error, dict) else None
 
 
-def _settings(data_dir: Path) -> Settings:
-    return load_settings(environ={"IMAJIN_DATA_DIR": str(data_dir), **ENVIRON}, cwd=data_dir)
+def _settings(data_dir: Path, vision: FakeOpenAIServer | None = None) -> Settings:
+    environ = {"IMAJIN_DATA_DIR": str(data_dir), **ENVIRON}
+    if vision is not None:
+        # A vision model (a local server speaking its protocol): with none, /create is 503.
+        models = {
+            **json.loads(ENVIRON["IMAJIN_LLM__MODELS"]),
+            "vlm": {
+                "backend": "openai",
+                "options": {"base_url": vision.base_url, "model": "x", "vision": True},
+            },
+        }
+        environ.update(IMAJIN_LLM__MODELS=json.dumps(models), IMAJIN_VISION__FEATURES_MODEL="vlm")
+    return load_settings(environ=environ, cwd=data_dir)
 
 
 def _load_schema(*, phases: list[str]) -> schemathesis.BaseSchema:
@@ -146,16 +160,15 @@ admin_schema = _load_schema(phases=["examples", "fuzzing"])
 
 @contextmanager
 def _serving(data_dir: Path) -> Iterator[FastAPI]:
-    # A vision model is configured (its double): with none, /v1/profile/create is a 503.
-    overrides = PlatformOverrides(features=FixedFeatureSource())
-    platform = build_platform(_settings(data_dir), overrides=overrides)
-    upgrade(platform.database)
-    app = create_app(platform)
-    try:
-        with TestClient(app):  # runs the lifespan: the platform starts as under uvicorn
-            yield app
-    finally:
-        platform.close()
+    with vision_server() as vision:
+        platform = build_platform(_settings(data_dir, vision))
+        upgrade(platform.database)
+        app = create_app(platform)
+        try:
+            with TestClient(app):  # runs the lifespan: the platform starts as under uvicorn
+                yield app
+        finally:
+            platform.close()
 
 
 @pytest.fixture(scope="module")

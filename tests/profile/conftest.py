@@ -1,69 +1,85 @@
 """Profile fixtures: the platform over the tiny Z-Image pipeline, real OpenCV, real photos.
 
-Feature extraction is the one double: :class:`FixedFeatureSource` answers in place
-of ``imajin.vision.features.FeatureExtractor`` (a vision model). It is provided by
-the single ``feature_source`` fixture, so it can be swapped for the real extractor
-over the local fake OpenAI server (``imajin.llm.testing.FakeOpenAIServer``).
+The vision model is the one remote part: a local server speaking the OpenAI protocol
+(:class:`~imajin.llm.testing.FakeOpenAIServer`), named from configuration like any
+deployer's (``llm.models.vlm`` with ``options.vision``, ``vision.features_model: vlm``),
+so the real feature extractor, schema and validation run.
 """
 
 from __future__ import annotations
 
 import io
+import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
 from skimage import data
 
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
+from imajin.llm.testing import FakeOpenAIServer, schema_answer
 from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform, PlatformOverrides, build_platform
 from tests.gateway.conftest import FixedScorer
 
 TINY_MODEL = "tiny-zimage"
+FEATURES_RETRIES = 1
+# Values of the shipped feature schema (imajin/vision/features.yaml).
 ADULT_FEATURES: dict[str, Any] = {
-    "hair_colour": "dark blonde",
-    "hair_style": "short curly",
-    "eye_colour": "brown",
+    "hair_colour": "dark_brown",
+    "hair_style": "short",
+    "eye_colour": "hazel",
     "skin_tone": "light",
     "facial_hair": "none",
-    "glasses": False,
-    "apparent_age_band": "30_44",
+    "glasses": "none",
+    "age_band": "26_35",
     "expression": "smiling",
     "distinctive_features": ["freckles"],
 }
 
 
-@dataclass
-class FixedFeatureSource:
-    """Answers each ``extract`` with the next of ``answers`` (the last repeats); an
-    exception in the list is raised instead. Records the shapes it was given."""
-
-    answers: list[dict[str, Any] | BaseException] = field(
-        default_factory=lambda: [dict(ADULT_FEATURES)]
-    )
-    calls: list[tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
-
-    def extract(
-        self, *, face: np.ndarray, image: np.ndarray, timeout_s: float | None = None
-    ) -> dict[str, Any]:
-        self.calls.append((face.shape, image.shape))
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        if isinstance(answer, BaseException):
-            raise answer
-        return dict(answer)
+def vision_server(**features: Any) -> FakeOpenAIServer:
+    """A vision model answering every feature question with ``features`` (default: an adult),
+    built on the schema the request carries; use it as a context manager."""
+    return FakeOpenAIServer(respond=schema_answer(**(features or ADULT_FEATURES)))
 
 
 @pytest.fixture
-def feature_source() -> FixedFeatureSource:
-    return FixedFeatureSource()
+def vision_model() -> Iterator[FakeOpenAIServer]:
+    with vision_server() as server:
+        yield server
+
+
+def closed_port_url() -> str:
+    """The base URL of a loopback port nothing listens on (a vision model that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def vision_config(base_url: str) -> dict[str, Any]:
+    """The configuration naming an OpenAI-compatible vision model at ``base_url``."""
+    return {
+        "llm": {
+            "retries": 0,  # a closed port fails at once, not after backoffs
+            "models": {
+                "vlm": {
+                    "backend": "openai",
+                    "options": {"base_url": base_url, "model": "x", "vision": True},
+                }
+            },
+        },
+        "vision": {"features_model": "vlm", "features_retries": FEATURES_RETRIES},
+    }
 
 
 @dataclass
@@ -78,22 +94,25 @@ ProfileFactory = Callable[..., Profiles]
 
 @pytest.fixture
 def make_profiles(tmp_path: Path, tiny_zimage_path: Path) -> Iterator[ProfileFactory]:
-    """``make_profiles(features=..., **env)``: a served platform; ``features=None``
-    is a platform with no vision model configured."""
+    """``make_profiles(vision=base_url, **env)``: a served platform whose config.yaml names
+    the vision model at ``base_url``; ``vision=None`` configures no vision model."""
     platforms: list[Platform] = []
     clients: list[TestClient] = []
 
-    def make(*, features: Any = None, **env: str) -> Profiles:
+    def make(*, vision: str | None = None, **env: str) -> Profiles:
         data_dir = tmp_path / f"data{len(platforms)}"
         write_tiny_manifest(data_dir, {TINY_MODEL: tiny_zimage_path})
+        config = tmp_path / f"config{len(platforms)}.yaml"
+        config.write_text(yaml.safe_dump(vision_config(vision) if vision else {}), "utf-8")
         environ = {
+            "IMAJIN_CONFIG": str(config),
             "IMAJIN_DATA_DIR": str(data_dir),
             "IMAJIN_JOBS__POLL_INTERVAL_S": "0.05",
             "IMAJIN_GATEWAY__MODEL": TINY_MODEL,
             **env,
         }
         settings = load_settings(environ=environ, cwd=tmp_path)
-        overrides = PlatformOverrides(features=features, image_scorer=FixedScorer([0.0]))
+        overrides = PlatformOverrides(image_scorer=FixedScorer([0.0]))
         platform = build_platform(settings, overrides=overrides)
         upgrade(platform.database)
         client = TestClient(create_app(platform))

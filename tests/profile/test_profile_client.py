@@ -13,17 +13,17 @@ from imajin.contracts.profile import (
     ProfileCreateResponse,
     ProfileGenerateResponse,
 )
+from imajin.llm.testing import FakeOpenAIServer
 from tests.profile.conftest import (
     ADULT_FEATURES,
-    FixedFeatureSource,
     ProfileFactory,
     astronaut_jpeg,
 )
 
 
-def test_profile_calls(make_profiles: ProfileFactory) -> None:
+def test_profile_calls(make_profiles: ProfileFactory, vision_model: FakeOpenAIServer) -> None:
     profiles = make_profiles(
-        features=FixedFeatureSource(), IMAJIN_GATEWAY__PROFILE__KEEP_SELFIES="true"
+        vision=vision_model.base_url, IMAJIN_GATEWAY__PROFILE__KEEP_SELFIES="true"
     )
     transport = httpx.ASGITransport(app=profiles.client.app)
     selfie = astronaut_jpeg()

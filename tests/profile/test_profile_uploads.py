@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
+from imajin.llm.testing import FakeOpenAIServer
 from tests.profile.conftest import (
-    FixedFeatureSource,
     ProfileFactory,
     astronaut_jpeg,
     encode,
@@ -38,31 +38,34 @@ def _error(answer: httpx.Response, status: int) -> dict[str, str]:
     ids=["text-as-jpg", "empty", "truncated-jpeg", "gif"],
 )
 def test_bad_files_are_422_naming_the_field(
-    make_profiles: ProfileFactory, selfie: bytes, words: str
+    make_profiles: ProfileFactory, vision_model: FakeOpenAIServer, selfie: bytes, words: str
 ) -> None:
-    profiles = make_profiles(features=FixedFeatureSource())
+    profiles = make_profiles(vision=vision_model.base_url)
     error = _error(upload(profiles.client, ANALYZE, selfie), 422)
     assert words in error["message"] and error["field"] == "selfie"
 
 
 def test_decompression_bomb_is_refused_before_anything_is_queued(
     make_profiles: ProfileFactory,
+    vision_model: FakeOpenAIServer,
 ) -> None:
-    profiles = make_profiles(features=FixedFeatureSource())
+    profiles = make_profiles(vision=vision_model.base_url)
     bomb = constant_png(30_000)
     error = _error(upload(profiles.client, "/v1/profile/create", bomb), 422)
     assert "gateway.profile.max_pixels" in error["message"]
     assert profiles.platform.jobs.page(kind="profile") == ([], 0)
 
 
-def test_35_mb_upload_is_413_at_either_limit(make_profiles: ProfileFactory) -> None:
+def test_35_mb_upload_is_413_at_either_limit(
+    make_profiles: ProfileFactory, vision_model: FakeOpenAIServer
+) -> None:
     big = b"\xff\xd8\xff" + bytes(35 * 1024 * 1024)
     # The server's body limit (20 MiB by default) answers first...
-    server = make_profiles(features=FixedFeatureSource())
+    server = make_profiles(vision=vision_model.base_url)
     assert "server.max_body_bytes" in _error(upload(server.client, ANALYZE, big), 413)["message"]
     # ...and with a larger one, the profile limit, while reading the stream.
     profile = make_profiles(
-        features=FixedFeatureSource(), IMAJIN_SERVER__MAX_BODY_BYTES=str(100 * 1024 * 1024)
+        vision=vision_model.base_url, IMAJIN_SERVER__MAX_BODY_BYTES=str(100 * 1024 * 1024)
     )
     error = _error(upload(profile.client, ANALYZE, big), 413)
     assert "gateway.profile.max_bytes" in error["message"] and error["field"] == "selfie"
@@ -70,8 +73,9 @@ def test_35_mb_upload_is_413_at_either_limit(make_profiles: ProfileFactory) -> N
 
 def test_exif_rotated_selfie_gives_the_box_in_the_upright_frame(
     make_profiles: ProfileFactory,
+    vision_model: FakeOpenAIServer,
 ) -> None:
-    profiles = make_profiles(features=FixedFeatureSource())
+    profiles = make_profiles(vision=vision_model.base_url)
     upright = data.astronaut()[:, :448]
     plain = upload(profiles.client, ANALYZE, encode(upright, "JPEG", quality=95)).json()
     exif = Image.Exif()
@@ -83,8 +87,8 @@ def test_exif_rotated_selfie_gives_the_box_in_the_upright_frame(
     assert all(abs(box[k] - expected[k]) <= 12 for k in ("x", "y", "width", "height"))
 
 
-def test_malformed_forms(make_profiles: ProfileFactory) -> None:
-    profiles = make_profiles(features=FixedFeatureSource())
+def test_malformed_forms(make_profiles: ProfileFactory, vision_model: FakeOpenAIServer) -> None:
+    profiles = make_profiles(vision=vision_model.base_url)
     client = profiles.client
     json_body = client.post(ANALYZE, json={"selfie": "x"})
     assert "multipart/form-data" in _error(json_body, 422)["message"]
@@ -98,8 +102,10 @@ def _files_holding(root: Path, needle: bytes) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
-def test_selfies_are_not_written_anywhere_by_default(make_profiles: ProfileFactory) -> None:
-    profiles = make_profiles(features=FixedFeatureSource())
+def test_selfies_are_not_written_anywhere_by_default(
+    make_profiles: ProfileFactory, vision_model: FakeOpenAIServer
+) -> None:
+    profiles = make_profiles(vision=vision_model.base_url)
     selfie = astronaut_jpeg()
     for path in ("/v1/profile/analyze", "/v1/profile/create"):
         assert upload(profiles.client, path, selfie).status_code == 200
@@ -115,9 +121,10 @@ def test_selfies_are_not_written_anywhere_by_default(make_profiles: ProfileFacto
 
 def test_kept_selfies_live_under_the_data_dir_until_deleted(
     make_profiles: ProfileFactory,
+    vision_model: FakeOpenAIServer,
 ) -> None:
     profiles = make_profiles(
-        features=FixedFeatureSource(), IMAJIN_GATEWAY__PROFILE__KEEP_SELFIES="true"
+        vision=vision_model.base_url, IMAJIN_GATEWAY__PROFILE__KEEP_SELFIES="true"
     )
     selfie = astronaut_jpeg()
     body = upload(profiles.client, ANALYZE, selfie).json()

@@ -1997,7 +1997,7 @@ export interface components {
         ProfileGenerateRequest: {
             /**
              * Features
-             * @description As /v1/profile/analyze returned them.
+             * @description As /v1/profile/analyze returned them: only the feature schema's fields (vision.features_file) and values; a field left out is not drawn.
              */
             features: {
                 [key: string]: string | boolean | number | string[] | null;

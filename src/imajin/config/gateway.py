@@ -5,6 +5,7 @@ The profile endpoints (``vision`` work) read ``endpoints["profile"]`` from here 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,6 +69,12 @@ class ProfileSettings(_Section):
     )
     store_feature_text: bool = Field(
         True, description="Write the extracted features into the avatar's stored parameters."
+    )
+    avatar_template: Path | None = Field(
+        None,
+        description="YAML replacing the shipped avatar template (imajin/gateway/profile.yaml); "
+        "its phrases name fields of the feature schema (vision.features_file); null = the "
+        "shipped file.",
     )
 
 

@@ -42,5 +42,8 @@ class VisionSettings(BaseModel):
         "schema; after them the profile fails with 502 naming the features stage.",
     )
     features_timeout_s: float | None = Field(
-        None, gt=0, description="Seconds per answer; null = the model's llm timeout_s."
+        None,
+        gt=0,
+        description="Seconds per answer of the vision model in a profile job (then 504 "
+        "naming the features stage); null = gateway.endpoints.profile.timeout_s.",
     )

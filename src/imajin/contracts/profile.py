@@ -42,7 +42,9 @@ class FaceReport(_Body):
 
 class ProfileGenerateRequest(_Body):
     features: dict[str, FeatureValue] = Field(
-        max_length=MAX_FEATURES, description="As /v1/profile/analyze returned them."
+        max_length=MAX_FEATURES,
+        description="As /v1/profile/analyze returned them: only the feature schema's fields "
+        "(vision.features_file) and values; a field left out is not drawn.",
     )
     style: AvatarStyle | None = None
     seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1)

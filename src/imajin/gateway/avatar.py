@@ -1,16 +1,19 @@
 """The avatar prompt: a selfie's features through the data template, then the character guard.
 
-The template (``profile.yaml``) says which features reach the prompt and in what
-words; feature values are cleaned to short plain phrases, so a feature cannot
-smuggle prompt syntax in. The apparent age band decides one thing: a minor band
-is refused (422), no avatar. Everything else about age is the character guard's
-(SPEC §1.1): an explicit adult age, an adult body, an everyday or professional
-context, "clearly adult proportions", and juvenile traits in the negative prompt.
+Features speak one vocabulary, the feature schema's (``imajin/vision/features.yaml`` or
+``vision.features_file``): the vision model answers in it, ``/v1/profile/generate``
+accepts only it, and the template (``profile.yaml``) names its fields. Feature values
+are cleaned to short plain phrases, so a feature cannot smuggle prompt syntax in. The
+apparent age band decides one thing, by the schema's ``minor`` rule: a minor is refused
+(422), no avatar. Everything else about age is the character guard's (SPEC §1.1): an
+explicit adult age, an adult body, an everyday or professional context, "clearly adult
+proportions", and juvenile traits in the negative prompt.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,12 +21,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from imajin.errors import ConfigError, PolicyViolation
+from imajin.errors import ConfigError, InvalidInput, PolicyViolation
 from imajin.safety.character import CharacterPrompt, enforce_adult_character
+from imajin.vision.feature_schema import FeatureSchema
 
 Features = dict[str, Any]
 
 FIELD = "features"
+TEMPLATE_KEY = "gateway.profile.avatar_template"
 _MAX_VALUE_CHARS = 60
 _MAX_LIST_ITEMS = 5
 # Letters (any script), digits, spaces and a little punctuation; the rest becomes a space.
@@ -42,61 +47,116 @@ class MinorRefused(PolicyViolation):
 class Phrase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    keys: list[str] = Field(min_length=1)
+    feature: str = Field(min_length=1, description="A field of the feature schema.")
     text: str = Field(pattern=r"\{value\}")
 
 
-class AvatarTemplate(BaseModel):
-    """The shipped ``profile.yaml`` (or an operator's copy)."""
+class TemplateFile(BaseModel):
+    """The shipped ``profile.yaml`` (or an operator's copy), as written."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    age_band_keys: list[str] = Field(min_length=1)
-    minor_bands: list[str] = Field(min_length=1)
     subject: str = Field(min_length=1)
     phrases: list[Phrase]
-    empty_values: list[str | bool]
+    empty_values: list[str]
     styles: dict[str, str]
     default_style: str
 
+
+class AvatarTemplate:
+    """The template file read against the feature schema whose fields it names.
+
+    Args:
+        spec: The template file.
+        schema: The feature schema: the fields features may have, and the minor rule.
+    """
+
+    def __init__(self, *, spec: TemplateFile, schema: FeatureSchema) -> None:
+        self.spec = spec
+        self.schema = schema
+        self._given = schema.given_model()
+        self._empty = {value.lower() for value in spec.empty_values}
+
     @classmethod
-    def load(cls, path: str | Path | None = None) -> AvatarTemplate:
-        """The template at ``path``, or the one shipped with imajin."""
+    def load(cls, path: str | Path | None = None, *, schema: FeatureSchema) -> AvatarTemplate:
+        """The template at ``path``, or the one shipped with imajin.
+
+        Raises:
+            ConfigError: The file is invalid, or a phrase names a feature the schema lacks.
+        """
         if path is None:
             text = resources.files("imajin.gateway").joinpath("profile.yaml").read_text("utf-8")
             where = "imajin/gateway/profile.yaml"
         else:
-            text, where = Path(path).read_text(encoding="utf-8"), str(path)
+            where = str(path)
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"{TEMPLATE_KEY}: cannot read {where}: {exc}", field=TEMPLATE_KEY
+                ) from None
         try:
-            template = cls.model_validate(yaml.safe_load(text))
+            spec = TemplateFile.model_validate(yaml.safe_load(text))
         except (yaml.YAMLError, ValidationError) as exc:
-            raise ConfigError(f"{where} is not a valid avatar template: {exc}") from None
-        if template.default_style not in template.styles:
-            raise ConfigError(f"{where}: default_style {template.default_style!r} has no entry.")
-        return template
+            raise ConfigError(
+                f"{where} is not a valid avatar template: {exc}", field=TEMPLATE_KEY
+            ) from None
+        if spec.default_style not in spec.styles:
+            raise ConfigError(
+                f"{where}: default_style {spec.default_style!r} has no entry.", field=TEMPLATE_KEY
+            )
+        unknown = sorted({p.feature for p in spec.phrases} - set(schema.fields))
+        if unknown:
+            raise ConfigError(
+                f"{where}: phrases name features {unknown} that the feature schema "
+                f"(vision.features_file) does not have; it has {sorted(schema.fields)}. "
+                "Give a template whose phrases name only its fields "
+                f"({TEMPLATE_KEY}).",
+                field=TEMPLATE_KEY,
+            )
+        return cls(spec=spec, schema=schema)
+
+    def check(self, features: Mapping[str, object]) -> Features:
+        """Caller-given features (``/v1/profile/generate``) validated against the schema:
+        only its fields, only its values; a field left out is not drawn.
+
+        Raises:
+            InvalidInput: A feature the schema lacks, or a value it does not allow
+                (``field`` is ``features.<name>``).
+        """
+        try:
+            given = self._given.model_validate(dict(features))
+        except ValidationError as exc:
+            problem = exc.errors(include_url=False)[0]
+            name = ".".join(str(part) for part in problem["loc"])
+            raise InvalidInput(
+                f"Feature {name!r} is not valid for the feature schema: {problem['msg']} "
+                "(features are what /v1/profile/analyze returns).",
+                field=f"{FIELD}.{name}" if name else FIELD,
+            ) from None
+        checked: Features = given.model_dump(mode="json", exclude_none=True)
+        return checked
 
     def refuse_minor(self, features: Features) -> None:
-        """Raises :class:`MinorRefused` when the features' age band is a minor band."""
-        minor = {band.lower() for band in self.minor_bands}
-        for key in self.age_band_keys:
-            band = features.get(key)
-            if isinstance(band, str) and band.strip().lower() in minor:
-                raise MinorRefused(
-                    "The person in the selfie appears to be under 18; profiles make avatars "
-                    "of adults only, so no avatar was made."
-                )
+        """Raises :class:`MinorRefused` when the schema's ``minor`` rule matches ``features``."""
+        if self.schema.is_minor(features):
+            raise MinorRefused(
+                "The person in the selfie appears to be under 18; profiles make avatars "
+                "of adults only, so no avatar was made."
+            )
 
     def describe(self, features: Features, style: str | None) -> str:
         """The prompt before the character guard: subject, feature phrases, style."""
-        chosen = style or self.default_style
-        if chosen not in self.styles:
+        spec = self.spec
+        chosen = style or spec.default_style
+        if chosen not in spec.styles:
             raise ConfigError(f"The avatar template has no style {chosen!r}.")
-        parts = [self.subject]
-        for phrase in self.phrases:
-            value = self._value(features, phrase.keys)
+        parts = [spec.subject]
+        for phrase in spec.phrases:
+            value = self._clean(features.get(phrase.feature))
             if value:
                 parts.append(phrase.text.replace("{value}", value))
-        parts.append(self.styles[chosen])
+        parts.append(spec.styles[chosen])
         return ", ".join(parts)
 
     def character(
@@ -106,21 +166,10 @@ class AvatarTemplate(BaseModel):
         self.refuse_minor(features)
         return enforce_adult_character(self.describe(features, style), seed=seed, field=FIELD)
 
-    def _value(self, features: Features, keys: list[str]) -> str:
-        for key in keys:
-            if key in features:
-                return self._clean(features[key], key)
-        return ""
-
-    def _clean(self, value: object, key: str) -> str:
-        empty = {v.lower() if isinstance(v, str) else v for v in self.empty_values}
-        if isinstance(value, bool):
-            # `glasses: true` draws glasses; `false` draws nothing.
-            return key.replace("_", " ") if value else ""
+    def _clean(self, value: object) -> str:
         if isinstance(value, list):
-            items = [self._clean(item, key) for item in value[:_MAX_LIST_ITEMS]]
+            items = [self._clean(item) for item in value[:_MAX_LIST_ITEMS]]
             return ", ".join(item for item in items if item)
-        if not isinstance(value, str | int | float):
+        if not isinstance(value, str) or value.lower() in self._empty:
             return ""
-        text = " ".join(_UNSAFE.sub(" ", str(value)).split())[:_MAX_VALUE_CHARS].strip()
-        return "" if text.lower() in empty else text
+        return " ".join(_UNSAFE.sub(" ", value).split())[:_MAX_VALUE_CHARS].strip()

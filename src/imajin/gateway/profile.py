@@ -27,7 +27,7 @@ from imajin.jobs.models import Job
 from imajin.storage.base import FileStorage
 from imajin.studio.outputs import stamp, write_output
 from imajin.vision.base import FaceDetector, RGBImage
-from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
+from imajin.vision.errors import FEATURES_STAGE, FeaturesInvalid, FeaturesUnavailable
 from imajin.vision.features import NO_VISION_MODEL_MESSAGE
 from imajin.vision.images import decode_selfie
 from imajin.vision.quality import FaceAssessment, assess_faces
@@ -69,8 +69,8 @@ def face_view(assessment: FaceAssessment) -> dict[str, Any]:
 
 def _in_stage(message: str) -> str:
     """The error message naming the stage that failed (the job's error goes back to HTTP)."""
-    prefix = "The features stage failed"
-    return message if message.startswith(prefix) else f"{prefix}: {message}"
+    stage = f"The {FEATURES_STAGE} stage"
+    return message if message.startswith(stage) else f"{stage} failed: {message}"
 
 
 @contextmanager
@@ -83,7 +83,12 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 class ProfileRenderer:
-    """Runs ``profile`` jobs; ``detector`` and ``features`` are providers (built on first use)."""
+    """Runs ``profile`` jobs; ``detector`` and ``features`` are providers (built on first use).
+
+    ``features_timeout_s`` bounds each answer of the vision model (then 504 naming the
+    features stage): ``vision.features_timeout_s``, or else the profile endpoint's
+    ``timeout_s``, since an answer slower than a whole request's wait is a stalled model.
+    """
 
     def __init__(
         self,
@@ -95,6 +100,7 @@ class ProfileRenderer:
         outputs: FileStorage,
         settings: ProfileSettings,
         template: AvatarTemplate,
+        features_timeout_s: float,
     ) -> None:
         self._gateway = gateway
         self._detector = detector
@@ -103,6 +109,7 @@ class ProfileRenderer:
         self._outputs = outputs
         self._settings = settings
         self.template = template
+        self.features_timeout_s = features_timeout_s
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         params = ProfileParams.model_validate(ctx.job.params)
@@ -156,7 +163,7 @@ class ProfileRenderer:
             crop = image[face.y : face.y + face.height, face.x : face.x + face.width]
         with _timed(timings, "features"):
             try:
-                features = source.extract(face=crop, image=image)
+                features = source.extract(face=crop, image=image, timeout_s=self.features_timeout_s)
             except (FeaturesInvalid, FeaturesUnavailable) as exc:
                 raise type(exc)(_in_stage(exc.message)) from exc
         self.template.refuse_minor(features)

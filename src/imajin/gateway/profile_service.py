@@ -2,9 +2,9 @@
 
 What can be refused without decoding is refused here, before anything is queued:
 bytes over the limit, a format that is not JPEG/PNG/WebP by its content, a header
-declaring too many pixels, a minor age band or a hard-blocked feature in the
-features given to ``/generate``, ``/create`` with no vision model. Decoding, the
-vision model and the engine run in the ``profile`` job on the worker.
+declaring too many pixels, features given to ``/generate`` that the feature schema
+does not allow (or that say minor, or are hard-blocked), ``/create`` with no vision
+model. Decoding, the vision model and the engine run in the ``profile`` job on the worker.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class ProfileService:
 
     def submit_generate(self, body: ProfileGenerateRequest) -> Pending[ProfileGenerateResponse]:
         """An avatar from given features; needs no vision model."""
-        features: Features = dict(body.features)
-        # Refused here, nothing queued: a minor band, a hard-blocked or minor-naming feature.
+        # Refused here, nothing queued: a feature or value the schema lacks, a minor, a
+        # hard-blocked or minor-naming feature.
+        features: Features = self._template.check(body.features)
         self._template.character(features, style=body.style, seed=body.seed)
         params = self._params("generate", style=body.style, seed=body.seed, features=features)
         return self._submit(params, ProfileGenerateResponse)

@@ -54,7 +54,7 @@ from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
 from imajin.safety import enforce
-from imajin.vision.errors import FeaturesInvalid, FeaturesUnavailable
+from imajin.vision.errors import FeaturesInvalid, FeaturesTimeout, FeaturesUnavailable
 from imajin.vision.images import SelfieInvalid
 
 ENDPOINT_OF_KIND: dict[ChatKind, EndpointName] = {
@@ -74,6 +74,7 @@ _ERRORS_BY_CODE: dict[str, Callable[[str], ImajinError]] = {
     "invalid_selfie": SelfieInvalid,
     "minor_refused": MinorRefused,
     "features_unavailable": FeaturesUnavailable,
+    "features_timeout": FeaturesTimeout,
     "features_invalid": FeaturesInvalid,
     "selfie_gone": SelfieGone,
 }

@@ -7,6 +7,7 @@ is validated against it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -99,7 +100,21 @@ class FeatureSchema(_Spec):
         )
         return model
 
-    def is_minor(self, features: dict[str, Any]) -> bool:
+    def given_model(self) -> type[BaseModel]:
+        """A pydantic model of features a caller gives (``/v1/profile/generate``): closed
+        like an answer, the same values, but any field may be left out (or null)."""
+        definitions: dict[str, Any] = {
+            name: (_annotation(spec) | None, Field(None, description=spec.description))
+            for name, spec in self.fields.items()
+        }
+        model: type[BaseModel] = create_model(
+            "GivenProfileFeatures",
+            __config__=ConfigDict(extra="forbid", frozen=True),
+            **definitions,
+        )
+        return model
+
+    def is_minor(self, features: Mapping[str, Any]) -> bool:
         """Whether ``features`` say the person looks under 18."""
         return features.get(self.minor.field) in self.minor.values
 
