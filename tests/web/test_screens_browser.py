@@ -72,7 +72,10 @@ def open_page(new_page: Callable[..., Page]) -> Iterator[Callable[..., Page]]:
     problems: list[str] = []
 
     def on_failed(request: Request) -> None:
-        problems.append(f"{request.method} {request.url}: {request.failure}")
+        # A screen aborts its own pending reads when it is left (its AbortController):
+        # that is the page cancelling, not a request failing.
+        if request.failure != "net::ERR_ABORTED":
+            problems.append(f"{request.method} {request.url}: {request.failure}")
 
     def on_response(response: Response) -> None:
         if response.status >= 400:
