@@ -33,6 +33,8 @@ ZIMAGE = "tiny-zimage"
 ADULT = schema_answer(age_band="26_35")
 EXIF_ORIENTATION = 0x0112
 ROTATE_90_CW = 6  # EXIF: show the stored pixels turned 90° clockwise
+# Wider than tall (512 × 400), so a box scaled by the wrong side or an unturned photo shows.
+PORTRAIT = data.astronaut()[:400]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,7 @@ def selfies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The portrait as a plain JPEG, as a JPEG stored sideways with an EXIF rotation,
     and as a GIF (a format the endpoints refuse)."""
     folder = tmp_path_factory.mktemp("selfies")
-    portrait = Image.fromarray(data.astronaut())
+    portrait = Image.fromarray(PORTRAIT)
     paths = {name: folder / name for name in ("selfie.jpg", "sideways.jpg", "selfie.gif")}
     portrait.save(paths["selfie.jpg"], "JPEG", quality=92)
     exif = Image.Exif()
@@ -230,7 +232,7 @@ def test_an_exif_rotated_selfie_gets_its_box_on_the_upright_photo(
         expect(page.locator(".face-box")).to_be_visible()
         assert page.locator(".selfie-photo").evaluate(
             "img => [img.naturalWidth, img.naturalHeight]"
-        ) == list(data.astronaut().shape[1::-1])
+        ) == [PORTRAIT.shape[1], PORTRAIT.shape[0]]
         assert_box_on_face(page, box)
         boxes.append(box)
     # Both are the upright face: the server turned the stored pixels, the browser too.
@@ -260,3 +262,42 @@ def test_a_gif_is_refused_next_to_the_selfie_field(
     page.set_viewport_size(PHONE)
     assert_fits(page, "the refused selfie")
     screenshot(page, "phone-gateway-profile-refused")
+
+
+def test_without_a_vision_model_the_face_is_shown_and_the_server_says_what_to_set(
+    tmp_path: Path,
+    tiny_sd15_path: Path,
+    tiny_zimage_path: Path,
+    selfies: dict[str, Path],
+    open_page: Callable[..., Page],
+) -> None:
+    # No vision.features_model; /analyze answers 202 at once, so the page follows its job.
+    config = {"gateway": {"model": ZIMAGE, "endpoints": {"profile": {"timeout_s": 0.001}}}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with open_site(tmp_path, tiny_sd15_path, more_models={ZIMAGE: tiny_zimage_path}) as bare:
+        page = open_page(expected=(("/v1/profile/create", 503),))
+        page.goto(f"{bare.url}/#/gateway")
+        page.get_by_label("Selfie").set_input_files(selfies["selfie.jpg"])
+        with page.expect_response("**/v1/profile/analyze") as answered:
+            page.get_by_role("button", name="Analyze").click()
+        assert answered.value.status == 202
+        job_id = answered.value.json()["job_id"]
+        job = bare.wait(f"/api/jobs/{job_id}", lambda body: body["status"] == "succeeded")
+        result = job["result"]
+        assert result["features"] is None and result["face"]["box"] is not None
+        expect(page.locator(".face-box")).to_be_visible()
+        assert_box_on_face(page, result["face"]["box"])
+        expect(page.locator(".profile-features")).to_have_text(result["message"])
+        expect(page.locator(".features-table")).to_have_count(0)
+
+        with page.expect_response("**/v1/profile/create") as refused:
+            page.get_by_role("button", name="Create avatar").click()
+        assert refused.value.status == 503
+        message = refused.value.json()["error"]["message"]
+        assert "vision.features_model" in message
+        expect(page.locator(".profile-problem [role=alert]")).to_have_text(message)
+        expect(page.locator(".profile-avatar")).to_be_empty()
+        screenshot(page, "gateway-profile-no-vision")
+        page.set_viewport_size(PHONE)
+        assert_fits(page, "the missing vision model")
+        screenshot(page, "phone-gateway-profile-no-vision")

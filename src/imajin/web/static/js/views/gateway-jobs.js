@@ -22,7 +22,8 @@ export function followJob(jobId, box, show) {
     if (job.status === "succeeded" && job.result) show({ ...job.result, job_id: jobId });
     else {
       const why = job.error?.message ? `: ${job.error.message}` : ".";
-      setChildren(box, h("p", { class: "inline-error" }, `Job ${shortId(jobId)} ${job.status}${why}`));
+      const text = `Job ${shortId(jobId)} ${job.status}${why}`;
+      setChildren(box, h("p", { class: "inline-error" }, text));
     }
   };
   const stop = subscribe(async (event) => {

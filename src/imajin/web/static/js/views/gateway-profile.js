@@ -36,11 +36,7 @@ export function renderProfile() {
     { id: "gw-style", name: "style" },
     STYLES.map(([value, label]) => h("option", { value }, label)),
   );
-  const analyze = h(
-    "button",
-    { type: "submit", class: "btn", value: "analyze" },
-    "Analyze",
-  );
+  const analyze = h("button", { type: "submit", class: "btn", value: "analyze" }, "Analyze");
   const create = h(
     "button",
     { type: "submit", class: "btn btn-primary", value: "create" },
@@ -133,12 +129,22 @@ export function renderProfile() {
     if (action === "create") body.append("style", style.value);
     setChildren(problem);
     setChildren(featuresPart, placeholder("Reading the selfie…", "hint"));
-    setChildren(avatarPart, action === "create" ? placeholder("Drawing the avatar…", "hint") : null);
+    const drawing = action === "create" ? placeholder("Drawing the avatar…", "hint") : null;
+    setChildren(avatarPart, drawing);
     busy(true);
     try {
-      const answer = await api(`/v1/profile/${action}`, { method: "POST", body, signal: scope.signal });
+      const answer = await api(`/v1/profile/${action}`, {
+        method: "POST",
+        body,
+        signal: scope.signal,
+      });
       if (answer.face) show(answer);
-      else stopFollowing = followJob(answer.job_id, problem, show);
+      else {
+        // 202: the job runs on; its progress is said in `problem` until it ends.
+        setChildren(featuresPart);
+        setChildren(avatarPart);
+        stopFollowing = followJob(answer.job_id, problem, show);
+      }
     } catch (error) {
       setChildren(featuresPart);
       setChildren(avatarPart);
@@ -256,7 +262,11 @@ function featuresTable(features) {
     "table",
     { class: "features-table" },
     h("caption", {}, "Features the vision model read"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Feature"), h("th", { scope: "col" }, "Value"))),
+    h(
+      "thead",
+      {},
+      h("tr", {}, h("th", { scope: "col" }, "Feature"), h("th", { scope: "col" }, "Value")),
+    ),
     h(
       "tbody",
       {},
