@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +36,27 @@ EXIF_ORIENTATION = 0x0112
 ROTATE_90_CW = 6  # EXIF: show the stored pixels turned 90° clockwise
 # Wider than tall (512 × 400), so a box scaled by the wrong side or an unturned photo shows.
 PORTRAIT = data.astronaut()[:400]
+TOO_LARGE_AT = 200_000  # gateway.profile.max_bytes where a test needs a 413 (the PNG is larger)
+
+
+@dataclass
+class VisionAnswers:
+    """What the fake vision model answers: an adult's band unless a test sets another."""
+
+    age_band: str = "26_35"
+
+    def __call__(self, body: dict[str, Any]) -> str:
+        return schema_answer(age_band=self.age_band)(body)
 
 
 @pytest.fixture(scope="module")
-def vision() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer(respond=ADULT) as server:
+def answers() -> VisionAnswers:
+    return VisionAnswers()
+
+
+@pytest.fixture(scope="module")
+def vision(answers: VisionAnswers) -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(respond=answers) as server:
         yield server
 
 
@@ -65,10 +82,11 @@ def site(
 @pytest.fixture(scope="module")
 def selfies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The portrait as a plain JPEG, as a JPEG stored sideways with an EXIF rotation,
-    and as a GIF (a format the endpoints refuse)."""
+    as a GIF (a format the endpoints refuse) and as a PNG over ``TOO_LARGE_AT`` bytes."""
     folder = tmp_path_factory.mktemp("selfies")
     portrait = Image.fromarray(PORTRAIT)
-    paths = {name: folder / name for name in ("selfie.jpg", "sideways.jpg", "selfie.gif")}
+    names = ("selfie.jpg", "sideways.jpg", "selfie.gif", "large.png")
+    paths = {name: folder / name for name in names}
     portrait.save(paths["selfie.jpg"], "JPEG", quality=92)
     exif = Image.Exif()
     exif[EXIF_ORIENTATION] = ROTATE_90_CW
@@ -76,6 +94,7 @@ def selfies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     sideways = portrait.transpose(Image.Transpose.ROTATE_90)
     sideways.save(paths["sideways.jpg"], "JPEG", quality=92, exif=exif.tobytes())
     portrait.save(paths["selfie.gif"], "GIF")
+    portrait.save(paths["large.png"], "PNG")
     return paths
 
 
@@ -264,6 +283,29 @@ def test_a_gif_is_refused_next_to_the_selfie_field(
     screenshot(page, "phone-gateway-profile-refused")
 
 
+def test_a_selfie_judged_a_minor_makes_no_avatar_and_says_why(
+    site: Site,
+    answers: VisionAnswers,
+    selfies: dict[str, Path],
+    open_page: Callable[..., Page],
+) -> None:
+    page = open_page(expected=(("/v1/profile/create", 422),))
+    page.goto(f"{site.url}/#/gateway")
+    page.get_by_label("Selfie").set_input_files(selfies["selfie.jpg"])
+    answers.age_band = "under_18"
+    try:
+        with page.expect_response("**/v1/profile/create", timeout=60_000) as refused:
+            page.get_by_role("button", name="Create avatar").click()
+    finally:
+        answers.age_band = "26_35"
+    assert refused.value.status == 422
+    error = refused.value.json()["error"]
+    assert error["code"] == "minor_refused", error
+    expect(page.locator(".profile-problem [role=alert]")).to_have_text(error["message"])
+    expect(page.locator(".profile-avatar")).to_be_empty()
+    expect(page.locator(".features-table")).to_have_count(0)
+
+
 def test_without_a_vision_model_the_face_is_shown_and_the_server_says_what_to_set(
     tmp_path: Path,
     tiny_sd15_path: Path,
@@ -272,10 +314,16 @@ def test_without_a_vision_model_the_face_is_shown_and_the_server_says_what_to_se
     open_page: Callable[..., Page],
 ) -> None:
     # No vision.features_model; /analyze answers 202 at once, so the page follows its job.
-    config = {"gateway": {"model": ZIMAGE, "endpoints": {"profile": {"timeout_s": 0.001}}}}
+    config = {
+        "gateway": {
+            "model": ZIMAGE,
+            "endpoints": {"profile": {"timeout_s": 0.001}},
+            "profile": {"max_bytes": TOO_LARGE_AT},
+        }
+    }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     with open_site(tmp_path, tiny_sd15_path, more_models={ZIMAGE: tiny_zimage_path}) as bare:
-        page = open_page(expected=(("/v1/profile/create", 503),))
+        page = open_page(expected=(("/v1/profile/create", 503), ("/v1/profile/analyze", 413)))
         page.goto(f"{bare.url}/#/gateway")
         page.get_by_label("Selfie").set_input_files(selfies["selfie.jpg"])
         with page.expect_response("**/v1/profile/analyze") as answered:
@@ -298,6 +346,17 @@ def test_without_a_vision_model_the_face_is_shown_and_the_server_says_what_to_se
         expect(page.locator(".profile-problem [role=alert]")).to_have_text(message)
         expect(page.locator(".profile-avatar")).to_be_empty()
         screenshot(page, "gateway-profile-no-vision")
+
+        # Over gateway.profile.max_bytes: said next to the file input, as the server words it.
+        assert selfies["large.png"].stat().st_size > TOO_LARGE_AT
+        page.get_by_label("Selfie").set_input_files(selfies["large.png"])
+        with page.expect_response("**/v1/profile/analyze") as too_large:
+            page.get_by_role("button", name="Analyze").click()
+        assert too_large.value.status == 413
+        expect(page.locator("#gw-selfie-error")).to_have_text(
+            too_large.value.json()["error"]["message"]
+        )
+        expect(page.locator("#gw-selfie-error")).to_contain_text("gateway.profile.max_bytes")
         page.set_viewport_size(PHONE)
         assert_fits(page, "the missing vision model")
         screenshot(page, "phone-gateway-profile-no-vision")
