@@ -35,7 +35,7 @@ ADULT = schema_answer(age_band="26_35")
 EXIF_ORIENTATION = 0x0112
 ROTATE_90_CW = 6  # EXIF: show the stored pixels turned 90° clockwise
 # Wider than tall (512 × 400), so a box scaled by the wrong side or an unturned photo shows.
-PORTRAIT = data.astronaut()[:400]
+PORTRAIT = data.astronaut()[:400]  # type: ignore[no-untyped-call]  # scikit-image is untyped
 TOO_LARGE_AT = 200_000  # gateway.profile.max_bytes where a test needs a 413 (the PNG is larger)
 
 
@@ -219,6 +219,7 @@ def test_a_selfie_shows_the_face_box_the_features_and_an_avatar_then_another(
     ):
         page.get_by_role("button", name="Generate again").click()
     sent_again = asked.value.post_data_json
+    assert isinstance(sent_again, dict), asked.value.post_data
     assert sent_again["features"] == answered_features and sent_again["style"] == "anime"
     assert again.value.status == 200, again.value.text()
     redrawn = again.value.json()
