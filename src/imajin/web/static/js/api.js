@@ -75,18 +75,20 @@ export function buildUrl(path, query = {}) {
 }
 
 /**
- * Call the API and return its JSON (null for 204).
+ * Call the API and return its JSON (null for 204); `body` is sent as JSON, or a FormData as is.
  * Throws ApiError: status 0 for network failures, else the server's {error} body.
  */
 export async function api(path, { method = "GET", body, query, signal } = {}) {
   const headers = { Accept: "application/json", ...authHeaders() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A FormData body (an upload) goes as is: fetch sets multipart/form-data and its boundary.
+  const isForm = body instanceof FormData;
+  if (body !== undefined && !isForm) headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(buildUrl(path, query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || isForm ? body : JSON.stringify(body),
       signal,
     });
   } catch (error) {

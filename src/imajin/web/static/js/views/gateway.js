@@ -1,12 +1,14 @@
 // The gateway (SPEC §6): a chat message to one of the chat endpoints (or a prompt to
 // imagegen) → the image, its caption, the prompt used and the content policy applied.
 // A request that outlives the endpoint's timeout answers 202 {job_id}; the job is followed.
+// Below it, the selfie → avatar half (gateway-profile.js).
 
 import { api, isAbort } from "../api.js";
-import { h, placeholder, setChildren, shortId, statusBadge } from "../dom.js";
+import { h, placeholder, setChildren, shortId } from "../dom.js";
 import { clearFieldErrors, field, showFieldErrors } from "../forms.js";
-import { isTerminal, subscribe } from "../live.js";
 import { showError } from "../notices.js";
+import { renderProfile } from "./gateway-profile.js";
+import { followJob } from "./gateway-jobs.js";
 
 // [value, label, path, what the text box holds]
 const ENDPOINTS = [
@@ -84,7 +86,7 @@ export function renderGateway(main) {
     try {
       const answer = await api(path, { method: "POST", body, signal: scope.signal });
       if (answer.image_base64) showAnswer(result, answer);
-      else stopFollowing = follow(answer.job_id, result);
+      else stopFollowing = followJob(answer.job_id, result, (done) => showAnswer(result, done));
     } catch (error) {
       if (isAbort(error)) return;
       result.hidden = true;
@@ -95,37 +97,13 @@ export function renderGateway(main) {
     }
   });
 
-  setChildren(
-    main,
-    h("h1", {}, "Gateway"),
-    form,
-    result,
-    // The selfie/profile half of this screen comes with the profile endpoints.
-  );
+  const profile = renderProfile();
+  setChildren(main, h("h1", {}, "Gateway"), form, result, profile.element);
   return () => {
     scope.abort();
     stopFollowing();
+    profile.close();
   };
-}
-
-/** 202: the job runs on past the endpoint's timeout; show its result when it ends. */
-function follow(jobId, box) {
-  setChildren(box, h("p", {}, `Still running as job ${shortId(jobId)}: `, statusBadge("running")));
-  const path = `/api/jobs/${encodeURIComponent(jobId)}`;
-  let done = false;
-  const settle = (job) => {
-    if (done || !job || !["succeeded", "failed", "cancelled"].includes(job.status)) return;
-    done = true;
-    stop();
-    if (job.result?.image_base64) showAnswer(box, { ...job.result, job_id: jobId });
-    else setChildren(box, h("p", { class: "inline-error" }, `Job ${shortId(jobId)} ${job.status}.`));
-  };
-  const stop = subscribe(async (event) => {
-    if (event.jobId === jobId && isTerminal(event)) settle(await api(path).catch(() => null));
-  });
-  // It may have ended between the 202 and the subscription.
-  api(path).then(settle, () => {});
-  return stop;
 }
 
 function showAnswer(box, answer) {
