@@ -150,7 +150,11 @@ def test_platform_commands(shell: Shell) -> None:
     assert shown["llm"]["default_model"] == "tiny"  # config.yaml of the working directory
     key = shell.run("keys", "create", "--scope", "read", "--name", "ci").stdout.strip()
     assert key
-    assert "ci" in shell.run("keys", "list").stdout
+    # As docs/operations.md and docs/ui.md show it.
+    admin = shell.run("keys", "create", "--scope", "admin", "--name", "ops").stdout.strip()
+    assert admin and admin != key
+    listed = shell.run("keys", "list").stdout
+    assert "ci" in listed and "ops" in listed
     assert "celery" in shell.run("worker", "--help").stdout.lower()
 
 

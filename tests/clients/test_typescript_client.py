@@ -3,9 +3,11 @@ Node test suite passes against a live `imajin serve` on tiny models.
 
 The server is a real subprocess over a data folder with a tiny manifest; its LLMs are
 the shipped ``scripted`` backend (minimal schema-shaped answers for the assistant,
-scripted ones for the chat), and API keys are on so the client's key and signed URLs
-are exercised. Node's tools come from ``npm ci`` in the client folder (``make ts-deps``);
-without Node or them, these tests skip saying so.
+scripted ones for the chat), its vision model a local OpenAI-protocol server answering
+an adult's features (so profile analyze/create run for real on a real portrait), and
+API keys are on so the client's key and signed URLs are exercised. Node's tools come
+from ``npm ci`` in the client folder (``make ts-deps``); without Node or them, these
+tests skip saying so.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from fastapi.testclient import TestClient
 
 from imajin.codegen.typescript import SIZES
 from imajin.imaging.sizes import all_derivatives
+from imajin.llm.testing import FakeOpenAIServer, schema_answer
 from imajin.safety.negative import (
     INDEXABLE_NEGATIVE_PROMPTS,
     PLATFORM_NEGATIVE_PROMPTS,
@@ -35,6 +38,7 @@ from imajin.safety.negative import (
 from imajin.store.api_keys import hash_key
 from imajin.testing.manifest import write_tiny_manifest
 from tests.conftest import free_port
+from tests.profile.conftest import astronaut_jpeg, vision_config
 
 pytestmark = pytest.mark.slow
 
@@ -134,8 +138,9 @@ def _expected() -> dict[str, Any]:
     }
 
 
-def _config() -> dict[str, Any]:
+def _config(vision_url: str) -> dict[str, Any]:
     chat_answers = [json.dumps({"prompt": EXPANSION}), json.dumps({"caption": CAPTION})] * 3
+    vision = vision_config(vision_url)
     return {
         "assistant": {"instances": {"seo": str(ROOT / "examples" / "instances" / "seo.yaml")}},
         "auth": {"keys": [{"id": "ts", "hash": hash_key(API_KEY), "scopes": ["admin"]}]},
@@ -150,18 +155,33 @@ def _config() -> dict[str, Any]:
             "models": {
                 "minimal": {"backend": "scripted", "options": {}},
                 "chat": {"backend": "scripted", "options": {"answers": chat_answers}},
+                **vision["llm"]["models"],
             },
         },
+        "vision": vision["vision"],
         "gateway": {"model": "tiny-zimage", "llm_model": "chat"},
     }
 
 
 @pytest.fixture
-def served(tmp_path: Path, tiny_sd15_path: Path, tiny_zimage_path: Path) -> Iterator[str]:
+def vision_model() -> Iterator[FakeOpenAIServer]:
+    """The server's vision model: every feature question answered with an adult age band."""
+    with FakeOpenAIServer(respond=schema_answer(age_band="26_35")) as server:
+        yield server
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path,
+    tiny_sd15_path: Path,
+    tiny_zimage_path: Path,
+    vision_model: FakeOpenAIServer,
+) -> Iterator[str]:
     """`imajin serve` as a real process over tiny models; yields its URL."""
     data = tmp_path / "data"
     write_tiny_manifest(data, {"tiny-sd15": tiny_sd15_path, "tiny-zimage": tiny_zimage_path})
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(_config()), encoding="utf-8")
+    config = _config(vision_model.base_url)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     port = free_port()
     log = (tmp_path / "serve.log").open("w", encoding="utf-8")
     process = subprocess.Popen(  # this interpreter, our own CLI
@@ -198,16 +218,21 @@ def _answers(url: str) -> bool:
 
 
 @pytest.mark.timeout(600)
-def test_the_node_suite_passes_against_a_live_server(served: str, tmp_path: Path) -> None:
+def test_the_node_suite_passes_against_a_live_server(
+    served: str, tmp_path: Path, vision_model: FakeOpenAIServer
+) -> None:
     npm = _npm()
     expected = tmp_path / "expected.json"
     expected.write_text(json.dumps(_expected()), encoding="utf-8")
+    selfie = tmp_path / "selfie.jpg"
+    selfie.write_bytes(astronaut_jpeg())
     env = {
         **os.environ,
         "IMAJIN_URL": served,
         "IMAJIN_API_KEY": API_KEY,
         "IMAJIN_MODEL": "tiny-sd15",
         "IMAJIN_EXPECTED": str(expected),
+        "IMAJIN_SELFIE": str(selfie),
     }
     # `npm test` as the README shows it: tsc over src and test, then node --test.
     ran = subprocess.run(  # npm from PATH, the client's own script
@@ -222,6 +247,9 @@ def test_the_node_suite_passes_against_a_live_server(served: str, tmp_path: Path
     report = ran.stdout + ran.stderr
     assert ran.returncode == 0, report
     assert "\u2139 fail 0" in report, report
-    # Only the profile tests may skip (while the server lacks those endpoints).
-    assert "is not set" not in report, report
+    # Every test ran: none skipped for a missing server, answer file or selfie.
+    assert "\u2139 skipped 0" in report, report
     assert "\u2714 against a live imajin serve" in report, report
+    assert "\u2714 profile endpoints" in report, report
+    # The profile calls reached the vision model: analyze, create (generate takes features).
+    assert len(vision_model.requests) >= 2, vision_model.requests

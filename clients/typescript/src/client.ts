@@ -52,13 +52,7 @@ const CHAT_PATHS = {
   scenes: "/v1/chat/scenes/generate",
 } as const satisfies Record<ChatKind, keyof paths>;
 
-// The profile endpoints (SPEC §6.2) may be missing from an older server's schema.
-type ApiPath =
-  | keyof paths
-  | "/v1/profile/create"
-  | "/v1/profile/analyze"
-  | "/v1/profile/generate"
-  | "/v1/profile/selfies/{selfie_id}";
+type ApiPath = keyof paths;
 
 export interface ClientOptions {
   /** The server's origin, e.g. `http://127.0.0.1:8000` (a path prefix is kept). */

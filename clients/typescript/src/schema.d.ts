@@ -1959,7 +1959,7 @@ export interface components {
              * @description null when no vision model is set.
              */
             features: {
-                [key: string]: unknown;
+                [key: string]: string | boolean | number | string[] | null;
             } | null;
             face: components["schemas"]["FaceReport"];
             /**
@@ -1983,7 +1983,7 @@ export interface components {
             prompt_used: string;
             /** Features */
             features: {
-                [key: string]: unknown;
+                [key: string]: string | boolean | number | string[] | null;
             };
             face: components["schemas"]["FaceReport"];
             /** Seed */

@@ -13,14 +13,18 @@ import {
   ImajinClient,
   isAccepted,
   type ProfileAnalysis,
+  type ProfileCreated,
+  type ProfileGenerated,
+  type Selfie,
   type ServerEvent,
   type VariationPublic,
 } from "../src/index.js";
-import { API_KEY, NO_SERVER, SERVER } from "./helpers.js";
+import { API_KEY, NO_SELFIE, NO_SERVER, SELFIE, SERVER } from "./helpers.js";
 
 const MODEL = process.env.IMAJIN_MODEL ?? "tiny-sd15";
 const client = new ImajinClient({ baseUrl: SERVER ?? "http://127.0.0.1:9", apiKey: API_KEY });
 const WEBP = [0x52, 0x49, 0x46, 0x46]; // "RIFF"
+const PNG = [0x50, 0x4e, 0x47]; // "PNG" after the 0x89
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, seconds = 240): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
@@ -181,12 +185,11 @@ describe("against a live imajin serve", { skip: NO_SERVER }, () => {
   });
 });
 
-describe("profile endpoints", { skip: NO_SERVER }, async () => {
-  const document = SERVER ? ((await (await fetch(`${SERVER}/openapi.json`)).json()) as { paths: object }) : null;
-  const present = document !== null && "/v1/profile/analyze" in document.paths;
-  const skip = present ? false : "this server has no /v1/profile endpoints yet (SPEC §6.2)";
+describe("profile endpoints", { skip: NO_SERVER || NO_SELFIE }, () => {
+  // A real portrait (the harness writes it) to a server whose vision model answers an adult.
+  const selfie = (): Selfie => ({ data: new Blob([SELFIE ?? new Uint8Array()], { type: "image/jpeg" }), filename: "me.jpg" });
 
-  it("profile.generate sends JSON: a bad style is a 422 naming the field", { skip }, async () => {
+  it("profile.generate sends JSON: a bad style is a 422 naming the field", async () => {
     const error = await rejection(
       client.profile.generate({ features: {}, style: "watercolour" as "anime", seed: 1 }),
     );
@@ -194,20 +197,40 @@ describe("profile endpoints", { skip: NO_SERVER }, async () => {
     assert.equal(error.field, "style");
   });
 
-  it("profile.analyze uploads a selfie: the face report comes back", { skip }, async () => {
-    // A real PNG to upload: the gateway's chat image (tiny Z-Image, so no face in it).
-    const chat = await client.chat("1to1", { message: "a lighthouse at noon", seed: 9 });
-    assert.ok(!isAccepted(chat));
-    const png = Buffer.from((chat as ChatImageResponse).image_base64, "base64");
-    const answer = await client.profile.analyze({ data: new Blob([png], { type: "image/png" }), filename: "me.png" });
+  it("profile.analyze uploads a selfie: the face box and the vision model's features come back", async () => {
+    const answer = await client.profile.analyze(selfie());
     assert.ok(!isAccepted(answer), "the profile job outlived the endpoint's timeout");
-    const { face } = answer as ProfileAnalysis;
-    assert.equal(typeof face.detected, "boolean");
-    assert.ok(face.quality_score >= 0 && face.quality_score <= 1, String(face.quality_score));
-    assert.equal(face.box === null, !face.detected);
+    const { face, features, message, job_id } = answer as ProfileAnalysis;
+    assert.equal(face.detected, true, JSON.stringify(face));
+    assert.equal(face.faces_found, 1);
+    assert.ok(face.box !== null && face.box.width > 0 && face.box.height > 0, JSON.stringify(face.box));
+    assert.ok(face.quality_score > 0 && face.quality_score <= 1, String(face.quality_score));
+    assert.equal(features?.age_band, "26_35", JSON.stringify(features));
+    assert.equal(message ?? null, null);
+    assert.equal((await client.jobs.get(job_id)).kind, "profile");
   });
 
-  it("profile.analyze uploads the selfie field: a text file is refused as not an image", { skip }, async () => {
+  it("profile.create draws an adult avatar from the selfie; profile.generate redraws it from its features", async () => {
+    const answer = await client.profile.create(selfie(), { style: "anime" });
+    assert.ok(!isAccepted(answer), "the profile job outlived the endpoint's timeout");
+    const created = answer as ProfileCreated;
+    assert.deepEqual([...Buffer.from(created.image_base64, "base64").subarray(1, 4)], PNG);
+    assert.match(created.prompt_used, /anime style/);
+    assert.match(created.prompt_used, /-year-old adult/); // the character guard, always
+    assert.equal(created.features.age_band, "26_35");
+    assert.equal(created.face.detected, true);
+
+    const again = await client.profile.generate({ features: created.features, style: "anime", seed: created.seed });
+    assert.ok(!isAccepted(again), "the profile job outlived the endpoint's timeout");
+    const generated = again as ProfileGenerated;
+    assert.equal(generated.seed, created.seed);
+    // The same features and style through the same template (the guard's phrasing varies).
+    assert.match(generated.prompt_used, /anime style/);
+    assert.match(generated.prompt_used, /-year-old adult/);
+    assert.deepEqual([...Buffer.from(generated.image_base64, "base64").subarray(1, 4)], PNG);
+  });
+
+  it("profile.analyze uploads the selfie field: a text file is refused as not an image", async () => {
     const error = await rejection(client.profile.analyze(new Blob(["not an image"], { type: "text/plain" })));
     assert.equal(error.status, 422);
     assert.equal(error.field, "selfie");

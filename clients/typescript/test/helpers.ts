@@ -9,6 +9,12 @@ export const NO_SERVER = SERVER
   ? false
   : "IMAJIN_URL is not set: run these through `pytest tests/clients/test_typescript_client.py`";
 
+/** A portrait to upload as a selfie (`IMAJIN_SELFIE`, a JPEG file the harness writes). */
+export const SELFIE: Uint8Array<ArrayBuffer> | null = process.env.IMAJIN_SELFIE
+  ? new Uint8Array(readFileSync(process.env.IMAJIN_SELFIE))
+  : null;
+export const NO_SELFIE = SELFIE ? false : "IMAJIN_SELFIE is not set: the harness writes a portrait there";
+
 export interface NegativeCase {
   model: "photorealistic" | "anime";
   mode: "platform" | "indexable";

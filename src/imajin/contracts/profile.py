@@ -65,7 +65,10 @@ class ProfileGenerateRequest(_Body):
 
 
 class ProfileAnalyzeResponse(_Answer):
-    features: dict[str, Any] | None = Field(description="null when no vision model is set.")
+    # FeatureValue, as /generate takes them: an analysis can be sent back unchanged.
+    features: dict[str, FeatureValue] | None = Field(
+        description="null when no vision model is set."
+    )
     face: FaceReport
     message: str | None = Field(None, description="Why `features` is null, when it is.")
     job_id: str
@@ -84,7 +87,7 @@ class ProfileGenerateResponse(_Answer):
 class ProfileCreateResponse(_Answer):
     image_base64: str
     prompt_used: str
-    features: dict[str, Any]
+    features: dict[str, FeatureValue]
     face: FaceReport
     seed: StrictInt
     job_id: str
