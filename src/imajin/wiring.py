@@ -26,6 +26,7 @@ from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayRenderer, GatewayService, build_gateway, with_gateway_queues
 from imajin.gateway.avatar import AvatarTemplate
+from imajin.gateway.handler import imagegen_shape_key
 from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, PROFILE_JOB
 from imajin.gateway.profile import FeatureSource, ProfileRenderer
@@ -457,7 +458,14 @@ def _gateway(platform: Platform, overrides: PlatformOverrides) -> None:
     )
     platform.gateway = gateway
     platform.handlers.register(CHAT_IMAGE_JOB, renderer.chat_image)
-    platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen)
+    # Among imagegen jobs only: after generation each kind's handler does its own work.
+    imagegen_batch = BatchRule(
+        group=IMAGEGEN_JOB,
+        key=imagegen_shape_key,
+        limit=renderer.imagegen_limit,
+        run=renderer.imagegen_batch,
+    )
+    platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen, batch=imagegen_batch)
     _profile(platform, gateway=gateway, renderer=renderer)
 
 
