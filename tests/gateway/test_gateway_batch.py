@@ -1,4 +1,5 @@
-"""Queued ``/v1/imagegen`` jobs of one shape denoised together (``engine.max_batch`` > 1).
+"""Queued gateway jobs of one shape denoised together (``engine.max_batch`` > 1): imagegen,
+and chat images after each job's own LLM stages.
 
 The tiny Z-Image is batch-invariant on CPU (engine/invariance.py; measured: a batched
 image differs from the image made alone by 0 levels of 255 for prompts of different
@@ -9,14 +10,24 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from imajin.gateway.handler import CHAT_JOIN_S
 from imajin.jobs.models import Job, JobStatus
-from tests.gateway.conftest import Gateway, GatewayFactory
+from imajin.llm import (
+    CallPolicy,
+    Completion,
+    CompletionRequest,
+    LLMClient,
+    LLMTimeout,
+    ScriptedBackend,
+)
+from tests.gateway.conftest import Gateway, GatewayFactory, ScriptedLLM, step_of
 
 BODIES = [
     {"prompt": "a teapot on a wooden table", "seed": 1},
@@ -145,3 +156,76 @@ def test_other_shapes_are_not_batched(make_gateway: GatewayFactory) -> None:
     jobs = queued_together(gateway, [BODIES[0], BODIES[1], other_steps])
     assert [job.status for job in jobs] == [JobStatus.SUCCEEDED] * 3
     assert [job.result["batchSize"] for job in jobs if job.result] == [2, 2, 1]
+
+
+@dataclass
+class SlowFor:
+    """The scripted LLM, but an expand for a message with ``slow`` waits ``delay_s`` first,
+    and one for a message with ``broken`` times out."""
+
+    llm: ScriptedLLM
+    slow: str
+    broken: str
+    delay_s: float
+
+    def __call__(self, request: CompletionRequest) -> str | Completion:
+        text = request.messages[-1].content
+        if step_of(request) == "expand" and self.broken in text:
+            raise LLMTimeout("no answer in 1 s")
+        if step_of(request) == "expand" and self.slow in text:
+            time.sleep(self.delay_s)
+        return self.llm(request)
+
+
+CHATS = [
+    {"message": "a teapot", "seed": 1},
+    {"message": "a lighthouse", "seed": 2},
+    {"message": "a slow river", "seed": 3},
+    {"message": "a broken bridge", "seed": 4},
+]
+
+
+def test_queued_chat_jobs_share_one_generate_after_their_own_llm_stages(
+    make_gateway: GatewayFactory,
+) -> None:
+    scripted = ScriptedLLM()
+    slow = SlowFor(scripted, slow="slow river", broken="broken bridge", delay_s=3 * CHAT_JOIN_S)
+    client = LLMClient.for_backend(
+        ScriptedBackend(respond=slow), policy=CallPolicy(retries=0, output_retries=1)
+    )
+    gateway = make_gateway(
+        scorer=KnownImages(),
+        llm_client=client,
+        IMAJIN_ENGINE__MAX_BATCH="4",
+        IMAJIN_GATEWAY__ENDPOINTS__SHORTS__TIMEOUT_S="0.3",
+    )
+
+    def chat(body: dict[str, Any]) -> str:
+        response = gateway.client.post("/v1/chat/shorts/generate", json=body)
+        assert response.status_code in (200, 202), response.text
+        job_id: str = response.json()["job_id"]
+        return job_id
+
+    singles = [finished(gateway, chat(body)) for body in CHATS[:3]]
+    assert [job.result["batchSize"] for job in singles if job.result] == [1, 1, 1]
+    scripted.seen.clear()
+
+    gateway.platform.stop()
+    job_ids = [chat(body) for body in CHATS]
+    gateway.platform.start()
+    first, second, late, broken = (finished(gateway, job_id) for job_id in job_ids)
+
+    # The two ready together were denoised together; the slow one alone, when it was ready.
+    for job, size in ((first, 2), (second, 2), (late, 1)):
+        assert job.status == JobStatus.SUCCEEDED, job.error
+        assert job.result is not None and job.result["batchSize"] == size
+        assert set(job.result["timings"]) == {"shorten", "expand", "generate", "check", "caption"}
+    for job, single in zip((first, second, late), singles, strict=True):
+        assert np.array_equal(pixels_of(job), pixels_of(single))
+        assert job.result is not None and single.result is not None
+        assert job.result["caption"] == single.result["caption"]
+    # The LLM stage that failed failed its own job only, naming its stage.
+    assert broken.status == JobStatus.FAILED
+    assert broken.error is not None and broken.error.code == "llm_timeout"
+    assert "expand" in broken.error.message
+    assert scripted.steps().count("caption") == 3  # one caption per job that generated

@@ -16,6 +16,7 @@ import base64
 import io
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,12 +46,28 @@ if TYPE_CHECKING:
 STRONGER_COVERAGE = ("fully clothed", "covered body", "modest clothing", "no nudity")
 
 
+CHAT_JOIN_S = 0.5
+"""How long a batch of chat jobs waits, after its first job's LLM stages end, for the
+others' before it denoises those that are ready (an LLM answer takes a second or more,
+so jobs queued together are mostly ready together; the later ones generate alone)."""
+
+
 @dataclass(frozen=True)
 class PolicyApplied:
     prompt: str
     negative_prompt: str | None
     constraints: list[str]
     negative_prompt_used: bool
+
+
+@dataclass(frozen=True)
+class _ChatReady:
+    """A chat job past its LLM stages and policy: what the engine and the check need."""
+
+    params: ChatImageParams
+    applied: PolicyApplied
+    request: GenerationRequest
+    timings: dict[str, float]
 
 
 @contextmanager
@@ -119,11 +136,59 @@ class GatewayRenderer:
         )
 
     def chat_image(self, ctx: JobContext) -> dict[str, Any]:
+        ready = self._chat_prepare(ctx)
+        return self._chat_finish(ctx, ready, self._generate(ctx, ready.request, ready.timings))
+
+    def chat_image_batch(self, contexts: Sequence[JobContext]) -> list[Outcome]:
+        """Run ``chat_image`` jobs of one shape together: each job's LLM stages at once (one
+        thread per job: they wait on the LLM server), one batched engine call for the jobs
+        ready within :data:`CHAT_JOIN_S` of the first, then each job's own check and
+        caption. A job still in its LLM stages by then generates alone when it is ready,
+        so a slow LLM answer delays only its own job. Errors are each job's own outcome.
+        """
+        outcomes: dict[int, Outcome] = {}
+        ready: dict[int, _ChatReady] = {}
+
+        def collect(index: int, future: Future[_ChatReady]) -> None:
+            try:
+                ready[index] = future.result()
+            except Exception as error:
+                outcomes[index] = error
+
+        with ThreadPoolExecutor(len(contexts), thread_name_prefix="imajin-chat-llm") as pool:
+            futures = {pool.submit(self._chat_prepare, ctx): i for i, ctx in enumerate(contexts)}
+            wait(futures, return_when=FIRST_COMPLETED)
+            joined, late = wait(futures, timeout=CHAT_JOIN_S)
+            for future in joined:
+                collect(futures[future], future)
+            batch = sorted(ready)
+            started = time.perf_counter()
+            generations = [
+                JobGeneration(ctx=contexts[i], request=ready[i].request, to_job_step=_to_step)
+                for i in batch
+            ]
+            results = generate_batch_in_jobs(self._engine(), generations) if generations else []
+            generate_s = round(time.perf_counter() - started, 4)
+            for index, result in zip(batch, results, strict=True):
+                ready[index].timings["generate"] = generate_s
+                outcomes[index] = self._chat_outcome(contexts[index], ready[index], result)
+            for future in as_completed(late):
+                index = futures[future]
+                collect(index, future)
+                if index in ready:  # a straggler: generated alone
+                    outcomes[index] = self._chat_outcome(contexts[index], ready[index], None)
+        return [outcomes[index] for index in range(len(contexts))]
+
+    def chat_limit(self, job: Job) -> int:
+        """Jobs that may run with ``job``: its model's ``engine.max_batch``."""
+        return self._max_batch(ChatImageParams.model_validate(job.params).model)
+
+    def _chat_prepare(self, ctx: JobContext) -> _ChatReady:
+        """The LLM stages and the policy: everything before the engine."""
         params = ChatImageParams.model_validate(ctx.job.params)
-        steps = self._steps()
         timings: dict[str, float] = {}
         _shortened, expansion = shorten_and_expand(
-            steps,
+            self._steps(),
             message=params.message,
             history=params.history,
             persona=params.persona,
@@ -131,11 +196,31 @@ class GatewayRenderer:
             timings=timings,
         )
         applied = self.apply_policy(expansion, params=params, field="expansion")
-        result = self.generate_checked(ctx, params, applied, timings)
-        with _stage(timings, "caption"):
-            caption = steps.caption(applied.prompt)
+        request = parse_request(self._request_fields(params, applied))
+        return _ChatReady(params, applied, request, timings)
+
+    def _chat_outcome(
+        self, ctx: JobContext, ready: _ChatReady, result: GenerationResult | Exception | None
+    ) -> Outcome:
+        """One batched job's outcome; ``result`` None: generate it alone first."""
+        if isinstance(result, Exception):
+            return result
+        try:
+            if result is None:
+                result = self._generate(ctx, ready.request, ready.timings)
+            return self._chat_finish(ctx, ready, result)
+        except Exception as error:
+            return error
+
+    def _chat_finish(
+        self, ctx: JobContext, ready: _ChatReady, result: GenerationResult
+    ) -> dict[str, Any]:
+        """Output check (regenerate once, then refuse), caption."""
+        answer = self._check(ctx, ready.params, ready.applied, ready.request, result, ready.timings)
+        with _stage(ready.timings, "caption"):
+            caption = self._steps().caption(ready.applied.prompt)
         enforce(caption, field="caption")
-        return self.finish({**result, "caption": caption}, timings)
+        return self.finish({**answer, "caption": caption}, ready.timings)
 
     def imagegen(self, ctx: JobContext) -> dict[str, Any]:
         params = ImagegenParams.model_validate(ctx.job.params)
@@ -183,8 +268,10 @@ class GatewayRenderer:
 
     def imagegen_limit(self, job: Job) -> int:
         """Jobs that may run with ``job``: its model's ``engine.max_batch``."""
+        return self._max_batch(ImagegenParams.model_validate(job.params).model)
+
+    def _max_batch(self, model: str) -> int:
         engine = self._engine()
-        model = ImagegenParams.model_validate(job.params).model
         return engine.max_batch_for(engine.registry.resolve(model, allow_paths=True))
 
     def apply_policy(self, text: str, *, params: _Params, field: str) -> PolicyApplied:
@@ -339,3 +426,10 @@ def imagegen_shape_key(job: Job) -> Hashable:
 def _engine_guidance(params: ImagegenParams) -> float | None:
     # The engine's CFG floor is 1; below it means "no guidance" (the model's default).
     return params.guidance if (params.guidance or 0) >= 1 else None
+
+
+def chat_shape_key(job: Job) -> Hashable:
+    """What a ``chat_image`` job's batch shares: model and size (steps and guidance are
+    the model's own). Prompts are the LLM's, per job; seeds stay per job."""
+    params = ChatImageParams.model_validate(job.params)
+    return (params.model, params.width, params.height)
