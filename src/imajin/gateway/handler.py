@@ -6,8 +6,11 @@ job result and into Prometheus.
 
 Queued ``imagegen`` jobs of one shape (:func:`imagegen_shape_key`: model, size, steps,
 guidance) run together (:meth:`GatewayRenderer.imagegen_batch`): one batched engine
-call, then each job's own output check, regenerate and result. Every result records
-``batchSize``: the most images denoised in one call with the job's first image.
+call, then each job's own output check, regenerate and result. Queued ``chat_image``
+jobs of one shape (:func:`chat_shape_key`: model, size) run their LLM stages at once,
+each its own, then share the engine call (:meth:`GatewayRenderer.chat_image_batch`).
+Each kind batches among its own. Every result records ``batchSize``: the most images
+denoised in one call with the job's first image (a regenerate runs alone).
 """
 
 from __future__ import annotations
