@@ -26,6 +26,7 @@ from imajin.events.fanout import StreamHub
 from imajin.events.outbox import EventStore
 from imajin.gateway import GatewayRenderer, GatewayService, build_gateway, with_gateway_queues
 from imajin.gateway.avatar import AvatarTemplate
+from imajin.gateway.handler import chat_shape_key, imagegen_shape_key
 from imajin.gateway.output_check import ImageScorer
 from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, PROFILE_JOB
 from imajin.gateway.profile import FeatureSource, ProfileRenderer
@@ -456,8 +457,21 @@ def _gateway(platform: Platform, overrides: PlatformOverrides) -> None:
         metrics=platform.metrics,
     )
     platform.gateway = gateway
-    platform.handlers.register(CHAT_IMAGE_JOB, renderer.chat_image)
-    platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen)
+    # Each kind batches among its own: after generation their handlers differ.
+    chat_batch = BatchRule(
+        group=CHAT_IMAGE_JOB,
+        key=chat_shape_key,
+        limit=renderer.chat_limit,
+        run=renderer.chat_image_batch,
+    )
+    platform.handlers.register(CHAT_IMAGE_JOB, renderer.chat_image, batch=chat_batch)
+    imagegen_batch = BatchRule(
+        group=IMAGEGEN_JOB,
+        key=imagegen_shape_key,
+        limit=renderer.imagegen_limit,
+        run=renderer.imagegen_batch,
+    )
+    platform.handlers.register(IMAGEGEN_JOB, renderer.imagegen, batch=imagegen_batch)
     _profile(platform, gateway=gateway, renderer=renderer)
 
 

@@ -296,10 +296,14 @@ class Pending(Generic[R]):
         return self.answer.model_validate({**_result_of(job), "job_id": job.id})
 
 
+_JOB_ONLY = {"timings", "batchSize"}
+"""Result keys for the job's record (GET /api/jobs/{id}), not the gateway's response."""
+
+
 def _result_of(job: Job) -> dict[str, Any]:
     """The job's result, or the error it failed with, as the error class it was."""
     if job.status == JobStatus.SUCCEEDED and job.result is not None:
-        return {k: v for k, v in job.result.items() if k != "timings"}
+        return {k: v for k, v in job.result.items() if k not in _JOB_ONLY}
     error = job.error
     if error is None:
         raise UpstreamError(f"job {job.id} ended {job.status} without a result")
