@@ -6,6 +6,7 @@ one. Screenshots go to ``test-artifacts/screenshots/`` (git-ignored).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ except ImportError:  # the skip below names how to install it
     sync_playwright = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, Locator, Page, Request, Response
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless and quiet: without the background-networking flags Chromium keeps
@@ -196,6 +197,45 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert errors == [], f"script errors in the page: {errors}"
+
+
+def watch_network(page: Page, *, expected: tuple[tuple[str, int], ...] = ()) -> list[str]:
+    """Failed requests and error answers of ``page``, as they happen; ``expected`` lists
+    the (path, status) pairs a test provokes on purpose."""
+    problems: list[str] = []
+
+    def on_failed(request: Request) -> None:
+        # A screen aborts its own pending reads when it is left (its AbortController):
+        # that is the page cancelling, not a request failing.
+        if request.failure != "net::ERR_ABORTED":
+            problems.append(f"{request.method} {request.url}: {request.failure}")
+
+    def on_response(response: Response) -> None:
+        path = re.sub(r"^https?://[^/]+", "", response.url)
+        if response.status >= 400 and (path, response.status) not in expected:
+            problems.append(f"{response.request.method} {response.url}: {response.status}")
+
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
+    return problems
+
+
+@pytest.fixture
+def open_page(new_page: Callable[..., Page]) -> Iterator[Callable[..., Page]]:
+    """``new_page`` whose failed requests and error answers fail the test (see
+    :func:`watch_network`; ``expected`` pairs are allowed)."""
+    problems: list[list[str]] = []
+
+    def open_one(
+        viewport: dict[str, int] | None = None, expected: tuple[tuple[str, int], ...] = ()
+    ) -> Page:
+        page = new_page(viewport) if viewport else new_page()
+        problems.append(watch_network(page, expected=expected))
+        return page
+
+    yield open_one
+    found = [problem for page_problems in problems for problem in page_problems]
+    assert found == [], f"failed requests in the page: {found}"
 
 
 def screenshot(page: Page, name: str) -> Path:

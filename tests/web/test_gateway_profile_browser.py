@@ -10,7 +10,6 @@ Every test also fails on a failed request or an HTTP error answer it did not exp
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from tests.web.conftest import PHONE, Site, expect, needs_browser, open_site, sc
 from tests.web.test_gallery_browser import assert_fits
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page, Request, Response
+    from playwright.sync_api import Locator, Page
 
 pytestmark = needs_browser
 
@@ -96,33 +95,6 @@ def selfies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     portrait.save(paths["selfie.gif"], "GIF")
     portrait.save(paths["large.png"], "PNG")
     return paths
-
-
-@pytest.fixture
-def open_page(new_page: Callable[..., Page]) -> Iterator[Callable[..., Page]]:
-    """``new_page`` that records failed requests and HTTP error answers; ``expected``
-    lists the (path, status) pairs a test provokes on purpose."""
-    problems: list[str] = []
-
-    def open_one(
-        viewport: dict[str, int] | None = None, expected: tuple[tuple[str, int], ...] = ()
-    ) -> Page:
-        page = new_page(viewport) if viewport else new_page()
-
-        def on_failed(request: Request) -> None:
-            problems.append(f"{request.method} {request.url}: {request.failure}")
-
-        def on_response(response: Response) -> None:
-            path = re.sub(r"^https?://[^/]+", "", response.url)
-            if response.status >= 400 and (path, response.status) not in expected:
-                problems.append(f"{response.request.method} {response.url}: {response.status}")
-
-        page.on("requestfailed", on_failed)
-        page.on("response", on_response)
-        return page
-
-    yield open_one
-    assert problems == [], f"failed requests in the page: {problems}"
 
 
 def feature_text(value: Any) -> str:

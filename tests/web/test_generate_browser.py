@@ -21,6 +21,7 @@ from tests.web.conftest import (
     open_site,
     screenshot,
     wait_for_image,
+    watch_network,
 )
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 pytestmark = needs_browser
 
-# The screens the navigation will name once every screen exists (issue 15).
+# The screens the navigation names, in order.
 NINE = [
     "Gallery",
     "Studio",
@@ -64,19 +65,6 @@ def generate_site(
         more_models={"tiny-sdxl": tiny_sdxl_path},
     ) as opened:
         yield opened
-
-
-def watch_network(page: Page) -> list[str]:
-    """Failed requests and error answers of the page, as they happen."""
-    problems: list[str] = []
-    page.on("requestfailed", lambda request: problems.append(f"failed {request.url}"))
-    page.on(
-        "response",
-        lambda response: (
-            response.status >= 400 and problems.append(f"{response.status} {response.url}")
-        ),
-    )
-    return problems
 
 
 def models_of(site: Site) -> dict[str, dict[str, Any]]:

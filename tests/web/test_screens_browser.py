@@ -36,7 +36,7 @@ from tests.web.conftest import (
 from tests.web.test_gallery_browser import assert_fits
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Request, Response
+    from playwright.sync_api import Page
 
 pytestmark = needs_browser
 
@@ -64,31 +64,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_sd15_path: Path) -> Iter
         overrides=PlatformOverrides(gateway_llm=gateway_llm),
     ) as opened:
         yield opened
-
-
-@pytest.fixture
-def open_page(new_page: Callable[..., Page]) -> Iterator[Callable[..., Page]]:
-    """``new_page`` that also records failed requests and HTTP error answers."""
-    problems: list[str] = []
-
-    def on_failed(request: Request) -> None:
-        # A screen aborts its own pending reads when it is left (its AbortController):
-        # that is the page cancelling, not a request failing.
-        if request.failure != "net::ERR_ABORTED":
-            problems.append(f"{request.method} {request.url}: {request.failure}")
-
-    def on_response(response: Response) -> None:
-        if response.status >= 400:
-            problems.append(f"{response.request.method} {response.url}: {response.status}")
-
-    def open_one(viewport: dict[str, int] | None = None) -> Page:
-        page = new_page(viewport) if viewport else new_page()
-        page.on("requestfailed", on_failed)
-        page.on("response", on_response)
-        return page
-
-    yield open_one
-    assert problems == [], f"failed requests in the page: {problems}"
 
 
 def variation(site: Site, variation_id: str) -> dict[str, Any]:
