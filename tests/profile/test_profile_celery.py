@@ -238,9 +238,12 @@ def _redis_values(client: redis.Redis, prefix: str) -> list[bytes]:
     for key in keys:
         kind = client.type(key)
         if kind == b"list":
-            values += client.lrange(key, 0, -1)
+            found = client.lrange(key, 0, -1)
         elif kind == b"hash":
-            values += client.hvals(key)
+            found = client.hvals(key)
+        else:
+            continue
+        values += [value for value in found if isinstance(value, bytes)]
     return values
 
 
