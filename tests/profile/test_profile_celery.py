@@ -20,10 +20,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import redis
 import yaml
 from fastapi.testclient import TestClient
+from PIL import Image
+from skimage import data
 
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
@@ -35,6 +38,7 @@ from imajin.wiring import Platform, build_platform
 from tests.profile.conftest import (
     TINY_MODEL,
     astronaut_jpeg,
+    encode,
     upload,
     vision_config,
     vision_server,
@@ -283,3 +287,25 @@ def test_the_selfie_waits_only_in_the_broker_message_until_it_is_acknowledged(
     )
     assert _files_holding(cluster.data_dir, _fragments(selfie)) == []
     assert fragment.decode("ascii") not in cluster.logs()
+
+
+def _large_selfie() -> bytes:
+    """The portrait scaled to 1800 px with noise, as PNG: ~8.5 MB, near ``max_bytes``."""
+    image = Image.fromarray(data.astronaut()).resize((1800, 1800))
+    noise = np.random.default_rng(0).integers(-40, 40, (1800, 1800, 3))
+    noisy = np.clip(np.asarray(image).astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    return encode(noisy, "PNG", compress_level=1)
+
+
+def test_a_selfie_near_max_bytes_travels_through_the_broker(cluster: Cluster) -> None:
+    cluster.start_worker("profiles")
+    cluster.wait_ready()
+    selfie = _large_selfie()
+    limit = cluster.platform.settings.gateway.profile.max_bytes
+    assert 0.75 * limit < len(selfie) <= limit
+
+    response = upload(cluster.client, "/v1/profile/analyze", selfie)
+
+    assert response.status_code == 200, (response.text, cluster.logs())
+    assert response.json()["face"]["detected"] is True
+    assert _files_holding(cluster.data_dir, _fragments(selfie)) == []
