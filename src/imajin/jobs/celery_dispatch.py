@@ -89,8 +89,8 @@ class CeleryDispatcher:
         # Claiming first means the pump and a submit (or two API nodes) never both send it.
         if not self._repository.claim_dispatch(job.id):
             return
-        payload = self._payloads.outgoing(job) if self._payloads is not None else None
         try:
+            payload = self._payloads.outgoing(job) if self._payloads is not None else None
             self.celery.send_task(
                 TASK_NAME,
                 args=[job.id],
