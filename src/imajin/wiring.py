@@ -32,7 +32,7 @@ from imajin.gateway.params import CHAT_IMAGE_JOB, IMAGEGEN_JOB, PROFILE_JOB
 from imajin.gateway.profile import FeatureSource, ProfileRenderer
 from imajin.gateway.profile_service import ENDPOINT as PROFILE_ENDPOINT
 from imajin.gateway.profile_service import ProfileService
-from imajin.gateway.selfies import SelfieHandoff, SelfieInbox, SelfieStore
+from imajin.gateway.selfies import SelfieCarrier, SelfieHandoff, SelfieInbox, SelfieStore
 from imajin.health import HealthMonitor
 from imajin.jobs.admission import Admission
 from imajin.jobs.handlers import NOOP_BATCH, BatchRule, HandlerRegistry, noop_handler
@@ -356,7 +356,7 @@ def build_platform(
         admission=Admission(
             database, repository, with_gateway_queues(settings.jobs, settings.gateway)
         ),
-        dispatcher=_dispatcher(settings, repository, runner, role),
+        dispatcher=_dispatcher(settings, repository, runner, role, payloads=handlers),
         handlers=handlers,
     )
 
@@ -524,7 +524,10 @@ def _profile(
         features_timeout_s=settings.vision.features_timeout_s
         or settings.gateway.endpoint(PROFILE_ENDPOINT).timeout_s,
     )
-    platform.handlers.register(PROFILE_JOB, profiles, settle=profiles.settle)
+    # Kept selfies are files any worker on the volume reads; the others travel with the
+    # job's Celery message (the local dispatcher never asks: its jobs share the inbox).
+    carrier = SelfieCarrier(selfies) if isinstance(selfies, SelfieInbox) else None
+    platform.handlers.register(PROFILE_JOB, profiles, settle=profiles.settle, payload=carrier)
     platform.profile = ProfileService(
         gateway=gateway,
         settings=settings.gateway.profile,
@@ -581,12 +584,17 @@ class _NoDispatch:
 
 
 def _dispatcher(
-    settings: Settings, repository: JobRepository, runner: JobRunner, role: Role
+    settings: Settings,
+    repository: JobRepository,
+    runner: JobRunner,
+    role: Role,
+    *,
+    payloads: HandlerRegistry,
 ) -> Dispatcher:
     if role == "worker":
         return _NoDispatch()
     if settings.jobs.dispatcher == "celery":
         from imajin.jobs.celery_dispatch import CeleryDispatcher  # noqa: PLC0415  # optional extra
 
-        return CeleryDispatcher(repository, settings.jobs)
+        return CeleryDispatcher(repository, settings.jobs, payloads=payloads)
     return LocalDispatcher(repository, runner, settings.jobs)

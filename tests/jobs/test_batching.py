@@ -8,9 +8,11 @@ tests need no model; the studio kinds' batching is tested in tests/studio/test_b
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from imajin.events.models import JobEvent
-from imajin.jobs.models import Job, JobStatus
+from imajin.jobs.handlers import BatchRule, JobContext, Outcome
+from imajin.jobs.models import Job, JobSpec, JobStatus
 from tests.jobs.conftest import PlatformFactory, event_types, noop
 
 
@@ -115,3 +117,27 @@ def test_two_workers_never_run_a_job_twice(make_platform: PlatformFactory) -> No
         assert event_types(platform, job).count(JobEvent.STARTED) == 1
     # Every job ran in a batch no larger than the limit.
     assert all(job.result and 1 <= job.result["batchSize"] <= 3 for job in done)
+
+
+def test_a_message_payload_reaches_its_own_job_once_never_a_companion(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, workers=0)
+    taken: dict[str, list[bytes | None]] = {}
+
+    def run(contexts: Sequence[JobContext]) -> list[Outcome]:
+        for ctx in contexts:
+            taken[ctx.job.id] = [ctx.take_payload(), ctx.take_payload()]
+        return [{} for _ in contexts]
+
+    rule = BatchRule(group="carried", key=lambda job: "one", limit=lambda job: 3, run=run)
+    platform.handlers.register("carried", lambda ctx: None, batch=rule)
+    first, *others = platform.jobs.submit_many(
+        [JobSpec(kind="carried", params={}) for _ in range(3)]
+    )
+
+    assert platform.runner.run_by_id(first.id, "worker-1", payload=b"bytes of the message")
+
+    assert taken[first.id] == [b"bytes of the message", None]  # handed over once
+    assert [taken[job.id] for job in others] == [[None, None], [None, None]]
+    assert all(platform.jobs.get(job.id).status == JobStatus.SUCCEEDED for job in others)

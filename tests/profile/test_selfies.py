@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from imajin.errors import InvalidInput, NotFound
-from imajin.gateway.selfies import SelfieGone, SelfieInbox, SelfieStore
+from imajin.gateway.selfies import SelfieCarrier, SelfieGone, SelfieInbox, SelfieStore
+from imajin.jobs.models import Job, JobStatus
 
 
 def test_inbox_hands_each_selfie_over_once() -> None:
@@ -21,6 +23,54 @@ def test_inbox_hands_each_selfie_over_once() -> None:
     other = inbox.put(b"more")
     inbox.discard(other)
     assert len(inbox) == 0
+
+
+def _profile_job(selfie_id: str | None) -> Job:
+    params = {
+        "endpoint": "profile",
+        "policy": "sfw",
+        "model": "m",
+        "threshold": 0.5,
+        "action": "analyze",
+        "selfie_id": selfie_id,
+    }
+    return Job.model_validate(
+        {
+            "id": "j1",
+            "kind": "profile",
+            "queue": "profile",
+            "route": "m",
+            "priority": 0,
+            "status": JobStatus.QUEUED,
+            "attempts": 0,
+            "max_attempts": 1,
+            "progress": {"step": 0, "total": 0, "message": ""},
+            "params": params,
+            "result": None,
+            "error": None,
+            "cancel_requested": False,
+            "worker_id": None,
+            "group_id": None,
+            "created_at": datetime.now(UTC),
+            "started_at": None,
+            "finished_at": None,
+            "heartbeat_at": None,
+        }
+    )
+
+
+def test_carrier_sends_an_inbox_selfie_with_its_message_then_forgets_it() -> None:
+    inbox = SelfieInbox()
+    selfie_id = inbox.put(b"pixels")
+    carrier = SelfieCarrier(inbox)
+    job = _profile_job(selfie_id)
+    assert carrier.outgoing(job) == b"pixels"
+    assert carrier.outgoing(job) == b"pixels"  # a failed send leaves it for the pump
+    carrier.sent(job)
+    assert len(inbox) == 0 and carrier.outgoing(job) is None
+    with pytest.raises(SelfieGone, match="keep_selfies"):
+        inbox.take(selfie_id)  # what a job sent again without its message then meets
+    assert carrier.outgoing(_profile_job(None)) is None
 
 
 def test_inbox_forgets_what_nobody_took() -> None:

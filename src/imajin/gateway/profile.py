@@ -117,7 +117,7 @@ class ProfileRenderer:
         result: dict[str, Any] = {"selfie_id": params.selfie_id if params.keep_selfie else None}
         features = params.features
         if params.action != "generate":
-            features = self._analyze(params, timings, result)
+            features = self._analyze(ctx, params, timings, result)
             if features is None or params.action == "analyze":
                 return self._gateway.finish(result, timings)
         if features is None:  # pragma: no cover - the service always sends them
@@ -134,12 +134,19 @@ class ProfileRenderer:
     # -- stages ------------------------------------------------------------------------------
 
     def _analyze(
-        self, params: ProfileParams, timings: dict[str, float], result: dict[str, Any]
+        self,
+        ctx: JobContext,
+        params: ProfileParams,
+        timings: dict[str, float],
+        result: dict[str, Any],
     ) -> Features | None:
         """Stages ``detect`` and ``features``; fills ``face``, ``features`` (and ``message``)."""
         if params.selfie_id is None:  # pragma: no cover - the service always sends one
             raise FeaturesUnavailable("The profile job has no selfie.")
-        data = self._selfies.take(params.selfie_id)
+        # Under Celery the selfie came in the job's message; locally it waits in memory here.
+        data = ctx.take_payload()
+        if data is None:
+            data = self._selfies.take(params.selfie_id)
         with _timed(timings, "detect"):
             limits = self._settings
             image = decode_selfie(

@@ -3,9 +3,14 @@
 Off by default (``gateway.profile.keep_selfies: false``), a selfie is never written
 anywhere: the request hands the bytes to :class:`SelfieInbox`, an in-memory
 hand-off in the server process, and the job (run by the same process's local
-dispatcher) takes them out. Nothing reaches the job row, the data directory or a
-broker. A job that finds no selfie (another process runs it, or the server
-restarted) fails with :class:`SelfieGone`.
+dispatcher) takes them out. Nothing reaches the job row or the data directory.
+
+Under the Celery dispatcher the job runs in another process: :class:`SelfieCarrier`
+gives the inbox's bytes to the job's broker message (a transient, acknowledged-late
+message: a worker that dies mid-job leaves it to be re-delivered, selfie included)
+and the inbox forgets them once it is sent; the handler takes them from its context.
+A job that finds no selfie (sent again without its message, e.g. re-queued by the
+reaper; or the server restarted) fails with :class:`SelfieGone`.
 
 With ``keep_selfies: true`` the bytes go under ``<data_dir>/selfies`` instead
 (:class:`SelfieStore`): any worker on the same volume can read them, they are
@@ -23,12 +28,21 @@ from pathlib import Path
 from typing import Protocol
 
 from imajin.errors import InvalidInput, NotFound, ServiceUnavailable
+from imajin.gateway.params import ProfileParams
+from imajin.jobs.models import Job
 from imajin.storage.local import LocalFileStorage
 
 # Entries nobody took (a job cancelled before it ran) are dropped after this.
 _INBOX_TTL_S = 3600.0
 SELFIE_ID_PATTERN = r"^[0-9a-f]{32}$"
 _ID = re.compile(SELFIE_ID_PATTERN)
+
+
+GONE_MESSAGE = (
+    "The selfie of this job is not held by this process (selfies stay in the memory of "
+    "the server that received them, or in the job's broker message, unless "
+    "gateway.profile.keep_selfies is on); send it again."
+)
 
 
 class SelfieGone(ServiceUnavailable):
@@ -86,12 +100,14 @@ class SelfieInbox:
         with self._lock:
             item = self._items.pop(selfie_id, None)
         if item is None:
-            raise SelfieGone(
-                "The selfie of this job is not held by this process (selfies stay in the "
-                "memory of the server that received them unless gateway.profile.keep_selfies "
-                "is on); send it again."
-            )
+            raise SelfieGone(GONE_MESSAGE)
         return item[1]
+
+    def peek(self, selfie_id: str) -> bytes | None:
+        """The selfie, left in place (None: not here)."""
+        with self._lock:
+            item = self._items.get(selfie_id)
+        return None if item is None else item[1]
 
     def discard(self, selfie_id: str) -> None:
         with self._lock:
@@ -100,6 +116,26 @@ class SelfieInbox:
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
+
+
+class SelfieCarrier:
+    """The profile kind's message payload: its selfie leaves the inbox with its message.
+
+    Only selfies this process holds travel: a job pumped here for another node, or
+    re-queued after its message was sent, goes without one (then :class:`SelfieGone`).
+    """
+
+    def __init__(self, inbox: SelfieInbox) -> None:
+        self._inbox = inbox
+
+    def outgoing(self, job: Job) -> bytes | None:
+        selfie_id = ProfileParams.model_validate(job.params).selfie_id
+        return None if selfie_id is None else self._inbox.peek(selfie_id)
+
+    def sent(self, job: Job) -> None:
+        selfie_id = ProfileParams.model_validate(job.params).selfie_id
+        if selfie_id is not None:
+            self._inbox.discard(selfie_id)
 
 
 class SelfieStore:

@@ -4,10 +4,17 @@ Messages are acknowledged late, one at a time, and re-queued if the worker
 is lost; since :meth:`JobRunner.run_by_id` claims a job with compare-and-set,
 a re-delivered message for a job that already ran is dropped, and so is the
 message of a job another worker claimed into its batch.
+
+A message may also carry a job's *payload* (base64 in ``kwargs``; see
+:class:`~imajin.jobs.handlers.MessagePayload`): bytes that travel only through the
+broker, never the store. Being acknowledged late, a message re-delivered after its
+worker died still carries them; once acknowledged, the broker forgets them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +33,21 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "imajin.run_job"
+PAYLOAD_ARG = "payload"
+
+
+def payload_kwargs(payload: bytes | None) -> dict[str, str]:
+    """The task ``kwargs`` carrying ``payload`` (JSON-safe: base64)."""
+    if payload is None:
+        return {}
+    return {PAYLOAD_ARG: base64.b64encode(payload).decode("ascii")}
+
+
+def payload_repr(payload: bytes | None) -> str:
+    """What Celery logs and monitors show for those ``kwargs``: a size, never the bytes."""
+    if payload is None:
+        return "{}"
+    return f"{{'{PAYLOAD_ARG}': '<{len(payload)} bytes>'}}"
 
 
 def queue_name(settings: JobsSettings, route: str) -> str:
@@ -72,8 +94,24 @@ def install_runtime(runtime: WorkerRuntime) -> None:
     _runtime = runtime
 
 
-def _run_job(job_id: str) -> dict[str, Any]:
+def _run_job(job_id: str, payload: str | None = None) -> dict[str, Any]:
     if _runtime is None:
         raise RuntimeError("this process is not an imajin worker (start it with `imajin worker`)")
-    ran = _runtime.runner.run_by_id(job_id, worker_id(_runtime.name), gather_s=_runtime.gather_s)
+    data = _decoded(payload)
+    del payload  # the handler gets the only copy this function keeps
+    ran = _runtime.runner.run_by_id(
+        job_id, worker_id(_runtime.name), gather_s=_runtime.gather_s, payload=data
+    )
     return {"jobId": job_id, "ran": ran}
+
+
+def _decoded(payload: str | None) -> bytes | None:
+    if payload is None:
+        return None
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        # A message not written by CeleryDispatcher: the job runs without it and its
+        # handler says what is missing (e.g. a profile job's selfie_gone).
+        logger.warning("ignored a malformed job payload")
+        return None

@@ -1,4 +1,4 @@
-"""The scale-out dispatcher: hands job ids to Celery queues routed by model."""
+"""The scale-out dispatcher: hands job ids (and payloads) to Celery queues routed by model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 from imajin.config.jobs import JobsSettings
 from imajin.errors import ServiceUnavailable
-from imajin.jobs.celery_app import TASK_NAME, make_celery, queue_name
+from imajin.jobs.celery_app import (
+    TASK_NAME,
+    make_celery,
+    payload_kwargs,
+    payload_repr,
+    queue_name,
+)
+from imajin.jobs.handlers import MessagePayload
 from imajin.jobs.models import Job
 from imajin.jobs.reaper import Reaper
 from imajin.jobs.repository import JobRepository
@@ -23,11 +30,23 @@ class CeleryDispatcher:
     nothing: the submit answers 503, the job stays queued, and a pump thread
     sends every never-dispatched job once the broker is back. The reaper
     re-queues jobs whose worker stopped beating; the pump sends them again.
+
+    ``payloads`` (the handler registry) gives the bytes a job's message carries: a
+    kind's payload waits in this process until its message is sent, then only the
+    broker holds it. A job sent again after that (re-queued by the reaper, or pumped
+    by another node) goes without one, and its handler says so.
     """
 
-    def __init__(self, repository: JobRepository, settings: JobsSettings) -> None:
+    def __init__(
+        self,
+        repository: JobRepository,
+        settings: JobsSettings,
+        *,
+        payloads: MessagePayload | None = None,
+    ) -> None:
         self._repository = repository
         self._settings = settings
+        self._payloads = payloads
         self.celery = make_celery(settings)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -71,16 +90,21 @@ class CeleryDispatcher:
         if not self._repository.claim_dispatch(job.id):
             return
         try:
+            payload = self._payloads.outgoing(job) if self._payloads is not None else None
             self.celery.send_task(
                 TASK_NAME,
                 args=[job.id],
+                kwargs=payload_kwargs(payload),
+                kwargsrepr=payload_repr(payload),
                 queue=queue_name(self._settings, job.route),
                 priority=_broker_priority(job.priority),
                 retry=False,
             )
         except Exception:
-            self._repository.release_dispatch(job.id)
+            self._repository.release_dispatch(job.id)  # the payload stays for the pump
             raise
+        if self._payloads is not None:
+            self._payloads.sent(job)
 
     def _pump(self, stop: threading.Event) -> None:
         while not stop.wait(self._settings.poll_interval_s):

@@ -15,6 +15,11 @@ A kind may also register a *batch rule*: queued jobs whose rules share a group
 and whose shape keys are equal are claimed together and run in one call of the
 rule's ``run`` (e.g. denoised in one pipeline call), each keeping its own
 context, progress, cancel, result and final state.
+
+A kind may also register a *message payload*: bytes that must reach the handler but
+never the store (a selfie). The Celery dispatcher sends them inside the job's broker
+message; the handler takes them from :meth:`JobContext.take_payload`. The local
+dispatcher never asks for them: its handlers share the memory that holds them.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -53,6 +58,13 @@ class JobContext:
     _preview: PreviewSink | None = None
     _min_interval_s: float = 0.2
     _last_report: float = 0.0
+    _payload: bytes | None = None
+
+    def take_payload(self) -> bytes | None:
+        """The bytes this job's message carried (None: it carried none), handed over once:
+        the context drops them, so they live no longer than the handler keeps them."""
+        payload, self._payload = self._payload, None
+        return payload
 
     def report(self, step: int, total: int, message: str = "", **extra: Any) -> None:
         """Record progress and honour cancellation (raises :class:`JobCancelled`).
@@ -92,6 +104,18 @@ Must be idempotent: the handler may have settled the same rows itself already.
 """
 
 
+class MessagePayload(Protocol):
+    """Where a kind's message payload waits in the submitting process until it is sent."""
+
+    def outgoing(self, job: Job) -> bytes | None:
+        """The bytes to send with ``job``'s message (None: none here); kept until :meth:`sent`."""
+        ...
+
+    def sent(self, job: Job) -> None:
+        """The broker holds ``job``'s message now: drop the local copy."""
+        ...
+
+
 Outcome = dict[str, Any] | None | BaseException
 """What one job of a batch came to: its result, or the error that ended it."""
 
@@ -122,6 +146,7 @@ class HandlerRegistry:
         self._handlers: dict[str, Handler] = {}
         self._settles: dict[str, Settle] = {}
         self._batches: dict[str, BatchRule] = {}
+        self._payloads: dict[str, MessagePayload] = {}
 
     def register(
         self,
@@ -130,9 +155,11 @@ class HandlerRegistry:
         *,
         settle: Settle | None = None,
         batch: BatchRule | None = None,
+        payload: MessagePayload | None = None,
     ) -> None:
         """Add a kind; ``settle`` runs when one of its jobs ends failed or cancelled;
-        ``batch`` lets its queued jobs of one shape run together.
+        ``batch`` lets its queued jobs of one shape run together; ``payload`` gives the
+        bytes its jobs' broker messages carry.
 
         Raises:
             ValueError: ``kind`` is already registered.
@@ -144,6 +171,8 @@ class HandlerRegistry:
             self._settles[kind] = settle
         if batch is not None:
             self._batches[kind] = batch
+        if payload is not None:
+            self._payloads[kind] = payload
 
     def replace(self, kind: str, handler: Handler) -> None:
         """Swap the handler of a registered kind, keeping its settle hook (plugins; tests
@@ -171,6 +200,17 @@ class HandlerRegistry:
         hook = self._settles.get(job.kind)
         if hook is not None:
             hook(session, job)
+
+    def outgoing(self, job: Job) -> bytes | None:
+        """The payload ``job``'s broker message carries, if its kind has one waiting here."""
+        source = self._payloads.get(job.kind)
+        return source.outgoing(job) if source is not None else None
+
+    def sent(self, job: Job) -> None:
+        """``job``'s message is with the broker: its kind drops the local payload."""
+        source = self._payloads.get(job.kind)
+        if source is not None:
+            source.sent(job)
 
     def batch_rule(self, kind: str) -> BatchRule | None:
         """The batch rule of ``kind``, if its jobs may run together."""

@@ -83,22 +83,32 @@ class JobRunner:
         self._heartbeats = heartbeats
         self._progress_interval_s = progress_interval_s
 
-    def run_by_id(self, job_id: str, worker: str, *, gather_s: float = 0.0) -> bool:
+    def run_by_id(
+        self, job_id: str, worker: str, *, gather_s: float = 0.0, payload: bytes | None = None
+    ) -> bool:
         """Claim and run ``job_id``; False when it is not queued (a duplicate delivery, or a
         job another worker took into its batch).
 
         Args:
             gather_s: How long to keep gathering compatible queued jobs into its batch.
+            payload: Bytes its broker message carried, for its handler only (companions
+                gathered into its batch get none: no message of theirs was read).
         """
         job = self._repository.claim(job_id, worker)
         if job is None:
             logger.info("job %s is not queued (already run or running); skipping", job_id)
             return False
-        self.run_claimed(job, worker, gather_s=gather_s)
+        self.run_claimed(job, worker, gather_s=gather_s, payload=payload)
         return True
 
     def run_claimed(
-        self, job: Job, worker: str, *, queues: Sequence[str] = (), gather_s: float = 0.0
+        self,
+        job: Job,
+        worker: str,
+        *,
+        queues: Sequence[str] = (),
+        gather_s: float = 0.0,
+        payload: bytes | None = None,
     ) -> None:
         """Run a job this worker has claimed (with any batch it gathers), storing outcomes.
 
@@ -107,6 +117,7 @@ class JobRunner:
         Args:
             queues: Admission queues companions may come from (all when empty).
             gather_s: How long to keep gathering companions while the batch is not full.
+            payload: What ``job``'s message carried (see :meth:`run_by_id`).
         """
         rule = self._handlers.batch_rule(job.kind)
         jobs = [job]
@@ -116,7 +127,9 @@ class JobRunner:
                 jobs += self._gather(job, worker, rule, queues=queues, gather_s=gather_s)
             for companion in jobs[1:]:
                 self._heartbeats.add(companion.id, worker)
-            contexts = [ctx for ctx in (self._begin(claimed, worker) for claimed in jobs) if ctx]
+            begun = [self._begin(job, worker, payload=payload)]
+            begun += [self._begin(companion, worker) for companion in jobs[1:]]
+            contexts = [ctx for ctx in begun if ctx]
             if rule is not None and len(contexts) > 1:
                 self._execute_batch(contexts, worker, rule)
             elif contexts:
@@ -159,7 +172,7 @@ class JobRunner:
                 return companions
             time.sleep(min(GATHER_POLL_S, left))
 
-    def _begin(self, job: Job, worker: str) -> JobContext | None:
+    def _begin(self, job: Job, worker: str, *, payload: bytes | None = None) -> JobContext | None:
         started = self._repository.begin_attempt(job.id, worker)
         if started is None:
             logger.warning("job %s was taken from %s before its handler started", job.id, worker)
@@ -183,6 +196,7 @@ class JobRunner:
             _progress=progress,
             _preview=preview,
             _min_interval_s=self._progress_interval_s,
+            _payload=payload,
         )
 
     def _execute(self, ctx: JobContext, worker: str) -> None:
