@@ -35,9 +35,9 @@ from torch import nn
 ROW_MULTIPLE = 16
 """Rows a GEMM input is padded to a multiple of (MKL's main kernel takes rows by 4)."""
 
-VECTOR_MULTIPLE = 64
-"""Values per sample that fill whole steps of the vector loop (AVX-512: 2 x 16 floats, or
-2 x 32 half floats), so no value of any sample takes the scalar tail."""
+VECTOR_STEP_BYTES = 128
+"""Bytes per sample that fill whole steps of the elementwise vector loop (two AVX-512
+registers: 32 floats or 64 half floats; four AVX2 steps), so no value takes the tail."""
 
 _ACTIVATIONS: tuple[type[nn.Module], ...] = (
     nn.SiLU,
@@ -97,12 +97,12 @@ def _padded_forward(self: nn.Linear, inputs: torch.Tensor) -> torch.Tensor:
 
 def _per_sample_forward(self: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     forward = type(self).forward
+    samples = inputs.shape[0] if inputs.dim() > 1 else 1
     if (
-        inputs.device.type != "cpu"
-        or inputs.dim() < 2
-        or inputs.shape[0] < 2
-        or inputs[0].numel() % VECTOR_MULTIPLE == 0
+        samples < 2
+        or inputs.numel() // samples * inputs.element_size() % VECTOR_STEP_BYTES == 0
+        or inputs.device.type != "cpu"
     ):
         return forward(self, inputs)  # type: ignore[no-any-return]
-    samples = (inputs[index : index + 1] for index in range(inputs.shape[0]))
-    return torch.cat([forward(self, sample) for sample in samples])
+    parts = (inputs[index : index + 1] for index in range(samples))
+    return torch.cat([forward(self, part) for part in parts])
