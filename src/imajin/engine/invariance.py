@@ -10,17 +10,18 @@ for one image depends on how many images share the call are:
 - A convolution over one image: oneDNN picks another algorithm than for several. The
   VAE decodes one image at a time (``enable_slicing``), alone or batched, so every
   decode is the one-image decode.
+- An elementwise activation (QuickGELU, SiLU) over a tensor whose length is not a
+  multiple of the vector loop's step: its last values take scalar code, which rounds
+  differently. Where that end falls inside the last image of a batch (the tiny CLIP
+  text encoders' 37-wide MLP), that image differs from the one made alone. Such an
+  activation runs once per sample (along the first, batch, dimension), so each sample
+  is the tensor it is alone; activations whose sample already fills whole steps (real
+  models' widths) run unchanged.
 
 The padding copies only inputs whose row count is not already a multiple, and on a CPU
-a batched VAE decode is no faster than a sliced one; on the tiny test models the two
+a batched VAE decode is no faster than a sliced one; on the tiny test models the three
 still cost about 10-15 % per image, so the engine applies them only to models whose
 ``max_batch`` is above 1.
-
-Not covered: an elementwise activation (QuickGELU, SiLU) computes the last values of a
-tensor that do not fill a vector register with scalar code, which rounds differently.
-Where a batch's tensor ends inside its last image (the tiny CLIP text encoders' 37-wide
-MLP), that image may be one level of 255 off in a few pixels; real models' widths are
-multiples of the vector length.
 """
 
 from __future__ import annotations
@@ -33,6 +34,22 @@ from torch import nn
 
 ROW_MULTIPLE = 16
 """Rows a GEMM input is padded to a multiple of (MKL's main kernel takes rows by 4)."""
+
+VECTOR_STEP_BYTES = 128
+"""Bytes per sample that fill whole steps of the elementwise vector loop (two AVX-512
+registers: 32 floats or 64 half floats; four AVX2 steps), so no value takes the tail."""
+
+_ACTIVATIONS: tuple[type[nn.Module], ...] = (
+    nn.SiLU,
+    nn.GELU,
+    nn.ReLU,
+    nn.Mish,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Hardswish,
+    nn.LeakyReLU,
+)
+"""Elementwise activation modules of torch; transformers' own are found by module."""
 
 _PATCHED = "_imajin_batch_invariant"
 
@@ -49,9 +66,21 @@ def make_batch_invariant(pipe: Any) -> None:
     for component in getattr(pipe, "components", {}).values():
         if isinstance(component, nn.Module):
             for module in component.modules():
-                if isinstance(module, nn.Linear) and not getattr(module, _PATCHED, False):
+                if getattr(module, _PATCHED, False):
+                    continue
+                if isinstance(module, nn.Linear):
                     module.forward = types.MethodType(_padded_forward, module)  # type: ignore[method-assign]
-                    setattr(module, _PATCHED, True)
+                elif _is_activation(module):
+                    module.forward = types.MethodType(_per_sample_forward, module)
+                else:
+                    continue
+                setattr(module, _PATCHED, True)
+
+
+def _is_activation(module: nn.Module) -> bool:
+    return isinstance(module, _ACTIVATIONS) or (
+        type(module).__module__ == "transformers.activations"
+    )
 
 
 def _padded_forward(self: nn.Linear, inputs: torch.Tensor) -> torch.Tensor:
@@ -64,3 +93,16 @@ def _padded_forward(self: nn.Linear, inputs: torch.Tensor) -> torch.Tensor:
     flat = torch.cat([flat, flat.new_zeros(extra, features)])
     out = nn.functional.linear(flat, self.weight, self.bias)[:rows]
     return out.reshape(*inputs.shape[:-1], self.weight.shape[0])
+
+
+def _per_sample_forward(self: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    forward = type(self).forward
+    samples = inputs.shape[0] if inputs.dim() > 1 else 1
+    if (
+        samples < 2
+        or inputs.numel() // samples * inputs.element_size() % VECTOR_STEP_BYTES == 0
+        or inputs.device.type != "cpu"
+    ):
+        return forward(self, inputs)  # type: ignore[no-any-return]
+    parts = (inputs[index : index + 1] for index in range(samples))
+    return torch.cat([forward(self, part) for part in parts])
