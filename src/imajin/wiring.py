@@ -66,9 +66,10 @@ from imajin.variations.params import JOB_KIND as VARIATION_JOB
 from imajin.variations.repository import VariationRepository
 from imajin.variations.service import VariationService
 from imajin.variations.urls import VariationUrls
-from imajin.vision import FaceDetector, build_detector
+from imajin.vision import FaceDetector
 from imajin.vision.feature_schema import load_feature_schema
 from imajin.vision.features import build_feature_extractor
+from imajin.vision.registry import detector_factory
 
 if TYPE_CHECKING:
     from imajin.engine.engine import Engine
@@ -497,11 +498,15 @@ def _profile(
     selfies = selfie_handoff(settings)
     detector: list[FaceDetector] = []
     lock = threading.Lock()
+    # Checked now (an unknown detector or a bad option fails at start-up), built on first use.
+    build_face_detector = detector_factory(
+        settings.vision.face_detector, settings.vision.face_detector_options
+    )
 
     def face_detector() -> FaceDetector:
         with lock:  # built once, on the first profile job
             if not detector:
-                detector.append(build_detector("opencv-haar"))
+                detector.append(build_face_detector())
             return detector[0]
 
     # Built now so a missing or text-only `vision.features_model` fails at start-up.

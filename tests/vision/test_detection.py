@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from skimage import data
 
+from imajin.config.loader import load_settings
 from imajin.vision import (
     DetectedFace,
     FaceDetector,
@@ -15,6 +18,10 @@ from imajin.vision import (
     detector_names,
     register_detector,
 )
+from imajin.vision.backends.opencv_haar import OpenCVHaarDetector
+from imajin.vision.errors import VisionConfigError
+from imajin.vision.registry import detector_factory
+from imajin.wiring import build_platform
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -101,3 +108,58 @@ def test_unknown_option_is_refused() -> None:
 def test_wrong_image_shape_is_refused(detector: FaceDetector) -> None:
     with pytest.raises(ValueError, match="H×W×3"):
         detector.detect(np.zeros((10, 10), dtype=np.uint8))
+
+
+class CentreFace(FaceDetector):
+    """A detector of one's own, loaded by import path from configuration (see below)."""
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        height, width = image.shape[:2]
+        return [
+            DetectedFace(
+                x=width // 4, y=height // 4, width=width // 2, height=height // 2, confidence=1.0
+            )
+        ]
+
+
+def test_configuration_picks_the_detector_by_name_or_import_path(tmp_path: Path) -> None:
+    built = detector_factory("tests.vision.test_detection:CentreFace")()
+    assert isinstance(built, CentreFace)
+    (face,) = built.detect(np.zeros((40, 80, 3), dtype=np.uint8))
+    assert (face.x, face.y, face.width, face.height) == (20, 10, 40, 20)
+    assert isinstance(detector_factory("opencv-haar")(), OpenCVHaarDetector)
+    # The platform accepts it at start-up (a bad one fails there: next test).
+    settings = load_settings(
+        environ={
+            "IMAJIN_DATA_DIR": str(tmp_path / "data"),
+            "IMAJIN_VISION__FACE_DETECTOR": "tests.vision.test_detection:CentreFace",
+        },
+        cwd=tmp_path,
+    )
+    assert settings.vision.face_detector.endswith(":CentreFace")
+    build_platform(settings).close()
+
+
+@pytest.mark.parametrize(
+    ("spec", "options", "expected"),
+    [
+        ("nope", {}, "opencv-haar"),  # the message lists what is registered
+        ("tests.vision.missing:Thing", {}, "cannot import"),
+        ("tests.vision.test_detection:_rgb", {}, "not a FaceDetector subclass"),
+        ("opencv-haar", {"scale": 2}, "scale"),
+    ],
+)
+def test_a_bad_detector_setting_fails_at_start_up_naming_the_key(
+    tmp_path: Path, spec: str, options: dict[str, object], expected: str
+) -> None:
+    with pytest.raises(VisionConfigError, match=expected) as caught:
+        detector_factory(spec, options)
+    assert caught.value.field == "vision.face_detector"
+    assert "vision.face_detector" in caught.value.message
+    settings = load_settings(
+        environ={"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_VISION__FACE_DETECTOR": spec},
+        cwd=tmp_path,
+    )
+    if not options:
+        with pytest.raises(VisionConfigError, match=expected):
+            build_platform(settings)

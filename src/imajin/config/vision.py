@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +13,17 @@ class VisionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    face_detector: str = Field(
+        "opencv-haar",
+        min_length=1,
+        max_length=200,
+        description="The face detector: a registered backend name (opencv-haar ships), or "
+        "`package.module:ClassName` of a FaceDetector subclass to load your own.",
+    )
+    face_detector_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options of the face detector, checked by its options model at start-up.",
+    )
     features_model: str | None = Field(
         None,
         description="A key of llm.models whose backend has the vision capability (the "
