@@ -49,7 +49,7 @@ browser: ## Install Debian's chromium for the browser tests (needs root)
 	else echo "note: /usr/bin/chromium missing; browser tests will skip (apt-get install chromium)"; fi
 
 # The TypeScript client's dev tools (tsc, openapi-typescript) exactly as in its package-lock.json.
-# Without npm its tests skip, saying how to install them.
+# Without npm its tests fail, saying how to install it.
 TS_CLIENT := clients/typescript
 $(TS_CLIENT)/node_modules/.installed: $(TS_CLIENT)/package-lock.json
 	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
@@ -57,7 +57,7 @@ $(TS_CLIENT)/node_modules/.installed: $(TS_CLIENT)/package-lock.json
 
 ts-deps: ## Install the TypeScript client's npm dev tools (npm ci)
 	@if command -v npm >/dev/null; then $(MAKE) -s --no-print-directory $(TS_CLIENT)/node_modules/.installed; \
-	else echo "note: npm missing; the TypeScript client tests will skip (install Node.js >= 20)"; fi
+	else echo "note: npm missing; the TypeScript client tests will fail (install Node.js >= 20)"; fi
 
 ts-client: install ts-deps ## Regenerate the TypeScript client's API types, negative terms and sizes
 	$(BIN)/imajin dev ts-client $(TS_CLIENT)

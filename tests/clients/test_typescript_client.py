@@ -7,7 +7,7 @@ scripted ones for the chat), its vision model a local OpenAI-protocol server ans
 an adult's features (so profile analyze/create run for real on a real portrait), and
 API keys are on so the client's key and signed URLs are exercised. Node's tools come
 from ``npm ci`` in the client folder (``make ts-deps``); without Node or them, these
-tests skip saying so.
+tests fail saying what to install.
 """
 
 from __future__ import annotations
@@ -66,10 +66,12 @@ NEGATIVE_CASES: list[tuple[str, str, str | list[str], str | list[str] | None]] =
 
 def _npm() -> Path:
     npm = shutil.which("npm")
+    # Failures, not skips: `make test` installs the npm tools, so a missing one is a
+    # broken set-up that would otherwise pass the client untested.
     if npm is None or shutil.which("node") is None:
-        pytest.skip("Node.js is not installed (the TypeScript client needs node >= 20 and npm)")
+        pytest.fail("Node.js is not installed (the TypeScript client needs node >= 20 and npm)")
     if not (CLIENT / "node_modules" / ".bin" / "tsc").exists():
-        pytest.skip("the TypeScript client's npm packages are missing: run `make ts-deps`")
+        pytest.fail("the TypeScript client's npm packages are missing: run `make ts-deps`")
     return Path(npm)
 
 
