@@ -34,15 +34,17 @@ def spec_for(source: str, **changes: Any) -> ModelSpec:
 class RecordingPipeline:
     calls: ClassVar[list[tuple[str, str, dict[str, Any]]]] = []
 
-    @classmethod
-    def from_pretrained(cls, location: str, **kwargs: Any) -> str:
-        cls.calls.append(("from_pretrained", location, kwargs))
-        return "pipe"
+    components: ClassVar[dict[str, Any]] = {}  # nothing to freeze
 
     @classmethod
-    def from_single_file(cls, location: str, **kwargs: Any) -> str:
+    def from_pretrained(cls, location: str, **kwargs: Any) -> type[RecordingPipeline]:
+        cls.calls.append(("from_pretrained", location, kwargs))
+        return cls
+
+    @classmethod
+    def from_single_file(cls, location: str, **kwargs: Any) -> type[RecordingPipeline]:
         cls.calls.append(("from_single_file", location, kwargs))
-        return "pipe"
+        return cls
 
 
 class RecordingLoader(StableDiffusionXLLoader):

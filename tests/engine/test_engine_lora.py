@@ -148,10 +148,24 @@ def test_repeated_lora_jobs_leave_no_trace(
 
 
 def test_sdxl_lora_applies_to_sdxl(tiny_engine: Engine, tiny_sdxl_lora: Path) -> None:
+    """On an AVX-512 CPU this failed by one level in some pixels while models loaded with
+    trainable weights: the LoRA froze them, and frozen weights take other kernels."""
     base = render(tiny_engine, model="tiny-sdxl")
     styled = render(tiny_engine, [{"id": "tiny-sdxl-a"}], model="tiny-sdxl")
     assert np.abs(styled - base).mean() > 1.0
     assert np.array_equal(render(tiny_engine, model="tiny-sdxl"), base)
+
+
+def test_loaded_models_are_frozen_before_any_lora(tiny_engine: Engine) -> None:
+    """Every weight is loaded as inference has it, so a LoRA job changes nothing after it."""
+    render(tiny_engine, model="tiny-sdxl")
+    warm = tiny_engine._cache.peek("tiny-sdxl")  # test-only peek at the warm pipeline
+    assert warm is not None
+    modules = [m for m in warm.pipeline.components.values() if isinstance(m, torch.nn.Module)]
+    assert {"unet", "vae", "text_encoder", "text_encoder_2"} <= {
+        name for name, m in warm.pipeline.components.items() if m in modules
+    }
+    assert not any(p.requires_grad for m in modules for p in m.parameters())
 
 
 def test_sd3_lora_applies_to_sd3(tiny_engine: Engine, tiny_sd3_path: Path, tmp_path: Path) -> None:

@@ -85,12 +85,29 @@ class PipelineLoader:
                     kwargs["variant"] = spec.variant
                 if spec.revision and source.kind == "repo":
                     kwargs["revision"] = spec.revision
-                return self.pipeline_class.from_pretrained(source.location, **kwargs)
-            if spec.config:
-                kwargs["config"] = spec.config
-            return self.pipeline_class.from_single_file(source.location, **kwargs)
+                pipe = self.pipeline_class.from_pretrained(source.location, **kwargs)
+            else:
+                if spec.config:
+                    kwargs["config"] = spec.config
+                pipe = self.pipeline_class.from_single_file(source.location, **kwargs)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise ModelLoadError(_load_failure_message(spec, source, offline, exc)) from exc
+        freeze(pipe)
+        return pipe
+
+
+def freeze(pipe: Any) -> None:
+    """Mark every weight of ``pipe`` as needing no gradient, as inference has it.
+
+    Loading a LoRA freezes the base weights it wraps (PEFT does), and unloading leaves
+    them frozen. On AVX-512 CPUs the kernels then differ in their last bit from those
+    run on unfrozen weights, so a model loaded unfrozen gave other pixels for the same
+    request after its first LoRA job. Frozen from the start, it gives the same ones.
+    Training freezes the base too and adds its trainable LoRA layers after this.
+    """
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            component.requires_grad_(False)
 
 
 def _load_failure_message(
