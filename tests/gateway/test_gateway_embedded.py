@@ -34,7 +34,13 @@ def gateway(make_gateway: GatewayFactory, embedded_backend: TransformersGGUFBack
     llm = LLMClient.for_backend(
         embedded_backend, model_id="smollm2", policy=CallPolicy(timeout_s=600, output_retries=2)
     )
-    return make_gateway(llm_client=llm)
+    # Waits as long as the LLM may take: a 202 under a loaded machine says nothing about
+    # the flow, which is what this module checks.
+    waits = {
+        f"IMAJIN_GATEWAY__ENDPOINTS__{name.upper()}__TIMEOUT_S": "280"  # < the test timeout
+        for name in ("chat_1to1", "shorts", "scenes", "imagegen")
+    }
+    return make_gateway(llm_client=llm, **waits)
 
 
 def _image(body: dict[str, object]) -> Image.Image:
