@@ -146,6 +146,7 @@ class Platform:
     _engine: Engine | None = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
     _started: bool = False
+    _llm_entry: dict[str, Any] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -162,8 +163,15 @@ class Platform:
         return PlatformHealth(
             database_ok=checked.database_ok,
             storage=checked.storage,
-            llm=llm_health(self.assistant)["llm"],
+            llm=self._llm_health(),
         )
+
+    def _llm_health(self) -> dict[str, Any]:
+        # Worked out once: it only describes configured backends, and /health is probed
+        # often enough (and while bursts load the event loop) for the lookups to show.
+        if self._llm_entry is None:
+            self._llm_entry = llm_health(self.assistant)["llm"]
+        return self._llm_entry
 
     def start(self) -> None:
         """Sweep crash leftovers from the served folders, then start background work:

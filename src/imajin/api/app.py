@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import iter_route_contexts
 
 from imajin import __version__
 from imajin.api.errors import register_error_handlers
 from imajin.api.metrics import HttpMetrics
 from imajin.api.middleware import RequestContextMiddleware
 from imajin.api.openapi import install_openapi
+from imajin.api.pacing import PacedStarts
 from imajin.api.routers import (
     assistant,
     events,
@@ -54,6 +56,9 @@ def create_app(platform: Platform) -> FastAPI:
         # before the first request, so a cold burst does not compile them in the pool;
         # torch is imported in the background, off the request path.
         warm_up_safety()
+        # FastAPI builds each included route's dependency tree on the first request that
+        # reaches its router (tens of ms on the event loop); build them all before binding.
+        list(iter_route_contexts(_app.router.routes))
         # Starlette runs sync routes on anyio's default limiter (40 threads; one per event
         # loop, so this sets the server's own). A burst of 300 submits on 40 threads spent
         # its time switching the GIL while /health (on the event loop) waited behind them;
@@ -120,4 +125,6 @@ def create_app(platform: Platform) -> FastAPI:
         metrics=app.state.metrics,
         max_body_bytes=settings.server.max_body_bytes,
     )
+    # Outside even that: a request waiting for its turn has not started yet.
+    app.add_middleware(PacedStarts, per_turn=settings.server.starts_per_turn)
     return app

@@ -31,7 +31,11 @@ if TYPE_CHECKING:
     from imajin.engine.engine import ModelStatus  # imports torch
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    # The getters here are ``async``: FastAPI runs a sync dependency on a pool thread,
+    # and a thread hop per attribute read cost a burst of submits most of its time on
+    # the event loop. The ones that may block (the engine's first build, whether auth
+    # is on) stay sync.
     platform: Platform = request.app.state.platform
     return platform
 
@@ -46,52 +50,52 @@ class ModelCatalog(Protocol):
     def list_models(self) -> list[ModelStatus]: ...
 
 
-def get_settings(platform: PlatformDep) -> Settings:
+async def get_settings(platform: PlatformDep) -> Settings:
     return platform.settings
 
 
-def get_variations(platform: PlatformDep) -> VariationService:
+async def get_variations(platform: PlatformDep) -> VariationService:
     return platform.variations
 
 
-def get_studio(platform: PlatformDep) -> StudioService:
+async def get_studio(platform: PlatformDep) -> StudioService:
     return platform.studio
 
 
-def get_loras(platform: PlatformDep) -> LoraCatalog:
+async def get_loras(platform: PlatformDep) -> LoraCatalog:
     return platform.loras
 
 
-def get_pulls(platform: PlatformDep) -> PullService:
+async def get_pulls(platform: PlatformDep) -> PullService:
     return platform.pulls
 
 
-def get_training(platform: PlatformDep) -> TrainingService:
+async def get_training(platform: PlatformDep) -> TrainingService:
     return platform.training
 
 
-def get_jobs(platform: PlatformDep) -> JobService:
+async def get_jobs(platform: PlatformDep) -> JobService:
     return platform.jobs
 
 
-def get_assistant(platform: PlatformDep) -> AssistantService:
+async def get_assistant(platform: PlatformDep) -> AssistantService:
     return platform.assistant
 
 
-def get_events(platform: PlatformDep) -> StreamHub:
+async def get_events(platform: PlatformDep) -> StreamHub:
     """Live event streams: one reader per process fans out to every open stream."""
     return platform.streams
 
 
-def get_analytics(platform: PlatformDep) -> AnalyticsConsumer:
+async def get_analytics(platform: PlatformDep) -> AnalyticsConsumer:
     return platform.analytics
 
 
-def get_metrics(platform: PlatformDep) -> CollectorRegistry:
+async def get_metrics(platform: PlatformDep) -> CollectorRegistry:
     return platform.metrics
 
 
-def get_api_keys(platform: PlatformDep) -> ApiKeyRepository:
+async def get_api_keys(platform: PlatformDep) -> ApiKeyRepository:
     return platform.api_keys
 
 

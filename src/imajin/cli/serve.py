@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from imajin.cli.context import settings_from
+
+if TYPE_CHECKING:
+    from imajin.config.settings import ServerSettings
 
 
 def serve(
@@ -48,6 +51,13 @@ def serve(
             f"imajin: serving on http://{server.host}:{server.port} (data in {settings.data_dir})",
             err=True,
         )
-        uvicorn.run(create_app(platform), host=server.host, port=server.port, log_config=None)
+        uvicorn.run(create_app(platform), **uvicorn_options(server))
     finally:
         platform.close()
+
+
+def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
+    """How ``imajin serve`` runs uvicorn. Its automatic choices pick uvloop and the
+    httptools parser (both installed with imajin), which keep a burst of connections
+    from holding the event loop; logging stays imajin's own."""
+    return {"host": server.host, "port": server.port, "log_config": None}

@@ -54,6 +54,13 @@ class ServerSettings(Section):
         description="Threads that run the synchronous routes. Each request's work is short "
         "(jobs run elsewhere); more threads only contend for the GIL in a burst.",
     )
+    starts_per_turn: int = Field(
+        8,
+        ge=1,
+        le=10_000,
+        description="Requests that may start in one event-loop turn; the rest of a burst "
+        "starts in later turns, so health probes are read between them.",
+    )
 
     @field_validator("cors_origins")
     @classmethod

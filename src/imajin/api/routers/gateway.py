@@ -32,7 +32,7 @@ from imajin.gateway.service import GatewayService, Pending, R
 router = APIRouter(prefix="/v1", tags=["gateway"], dependencies=[GenerateAccess])
 
 
-def get_gateway(request: Request) -> GatewayService:
+async def get_gateway(request: Request) -> GatewayService:
     gateway: GatewayService = request.app.state.gateway
     return gateway
 

@@ -32,7 +32,7 @@ from imajin.gateway.selfies import SELFIE_ID_PATTERN
 router = APIRouter(prefix="/v1/profile", tags=["profile"], dependencies=[GenerateAccess])
 
 
-def get_profile(request: Request) -> ProfileService:
+async def get_profile(request: Request) -> ProfileService:
     profile: ProfileService = request.app.state.profile
     return profile
 
