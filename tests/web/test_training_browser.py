@@ -223,6 +223,96 @@ def test_uploaded_images_with_captions_train_on_a_phone(
     assert problems == []
 
 
+def test_a_fresh_page_picks_up_the_runs_started_elsewhere_and_follows_them(
+    training_site: Site, new_page: Callable[..., Page]
+) -> None:
+    # Started over the API, as another client (or this page before a reload) would. The
+    # long run holds the only worker, so the page surely opens while it runs; the short
+    # one waits in the queue behind it.
+    long = _start_run(training_site, "shapes-long", steps=LONG_RUN_STEPS)
+    short = _start_run(training_site, "shapes-elsewhere", steps=3)
+    path = f"/api/jobs/{long['id']}"
+    opened_at = training_site.wait(path, lambda job: job["progress"]["step"] >= 2)
+    page = new_page()
+    problems = watch_network(page)
+    page.goto(f"{training_site.url}/#/training")
+    run = page.get_by_role("region", name="Training run")
+    expect(run.get_by_role("heading", name="Training shapes-long")).to_be_visible()
+    expect(run.locator(".badge")).to_have_text("running")
+    runs = page.get_by_role("region", name="Recent runs")
+    expect(runs.locator(".training-run-row")).to_have_count(2)
+    expect(runs.get_by_role("button", name="shapes-long")).to_have_attribute("aria-current", "true")
+    short_badge = runs.locator('.training-run-row:has(button:text-is("shapes-elsewhere")) .badge')
+    expect(short_badge).to_have_text("queued")
+
+    # The steps reported before the page opened are drawn at once, then new ones live.
+    dots = run.locator(".loss-points circle")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.training-run .loss-points circle').length >= n",
+        arg=opened_at["progress"]["step"],
+    )
+    seen = dots.count()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.training-run .loss-points circle').length > n",
+        arg=seen,
+    )
+    # Stopped elsewhere too: the page shows how it ended, with every step it reported.
+    assert httpx.delete(training_site.url + path, timeout=10).status_code == 200
+    expect(run.locator(".training-phase")).to_have_text("Cancelled", timeout=60_000)
+    expect(run.locator(".job-outcome")).to_have_text("cancelled on request")
+    reported = _reported_losses(training_site, long["id"])
+    assert sorted(reported) == list(range(1, len(reported) + 1))
+    expect(dots).to_have_count(len(reported))
+
+    # The queued run, picked from the list, is followed to its last step.
+    runs.get_by_role("button", name="shapes-elsewhere").click()
+    expect(run.get_by_role("heading", name="Training shapes-elsewhere")).to_be_visible()
+    expect(run.locator(".training-done")).to_contain_text(
+        "LoRA shapes-elsewhere is ready: 3 steps on 3 images", timeout=120_000
+    )
+    expect(short_badge).to_have_text("succeeded")
+    reported = _reported_losses(training_site, short["id"])
+    assert sorted(reported) == [1, 2, 3]
+    expect(run.get_by_role("img", name=re.compile(r"^Training loss over 3 points"))).to_be_visible()
+    shown = run.locator(".training-loss").inner_text()
+    found = re.fullmatch(r"Loss (\S+) at step 3", shown)
+    assert found and float(found.group(1)) == pytest.approx(reported[3], rel=1e-3), shown
+    screenshot(page, "training-reattached")
+
+    # Opened after both ended, the newest run is shown finished, drawn from its history.
+    phone = new_page(PHONE)
+    phone_problems = watch_network(phone)
+    phone.goto(f"{training_site.url}/#/training")
+    phone_run = phone.get_by_role("region", name="Training run")
+    expect(phone_run.get_by_role("heading", name="Training shapes-elsewhere")).to_be_visible()
+    expect(phone_run.locator(".training-done")).to_contain_text("LoRA shapes-elsewhere is ready")
+    expect(phone_run.locator(".loss-points circle")).to_have_count(3)
+    expect(phone.locator(".training-runs")).to_be_hidden()  # one run: nothing to pick from
+    assert_no_sideways_scroll(phone)
+    screenshot(phone, "phone-training-reattached")
+    assert problems == [] and phone_problems == []
+
+
+# Far more steps than the page needs to open and see a few arrive; it is cancelled then.
+LONG_RUN_STEPS = 2000
+
+
+def _start_run(site: Site, output: str, *, steps: int) -> dict[str, Any]:
+    body = {"base": "tiny-sd15", "output": output, "folder": "shapes"}
+    return site.post("/api/training", {**body, "overrides": {"max_steps": steps}})
+
+
+def _reported_losses(site: Site, job_id: str) -> dict[int, float]:
+    """Step → loss, from the job's stored progress events."""
+    with ImajinClient(site.url) as imajin:
+        events = list(imajin.job_events(job_id))
+    return {
+        e.payload["step"]: e.payload["loss"]
+        for e in events
+        if e.type == "JOB_PROGRESS" and e.payload.get("loss") is not None
+    }
+
+
 def test_an_admin_downloads_a_missing_model_from_the_generate_picker(
     training_site: Site, new_page: Callable[..., Page]
 ) -> None:

@@ -18,7 +18,8 @@ const formatLoss = (loss) => (loss >= 100 ? loss.toFixed(0) : loss.toPrecision(3
 
 /**
  * A chart for a run of `total` steps. add(step, loss) plots one point (a repeated step
- * replaces its loss); points() returns what is plotted, in step order.
+ * replaces its loss); setTotal(steps) changes the run's length once the run says it;
+ * points() returns what is plotted, in step order.
  */
 export function lossChart({ total }) {
   const plotted = new Map();
@@ -73,6 +74,11 @@ export function lossChart({ total }) {
     add(step, loss) {
       if (!Number.isFinite(loss)) return;
       plotted.set(step, loss);
+      draw();
+    },
+    setTotal(steps) {
+      if (steps === total) return;
+      total = steps;
       draw();
     },
     points: () => [...plotted.entries()].sort(([a], [b]) => a - b),

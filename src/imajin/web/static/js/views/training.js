@@ -1,24 +1,22 @@
 // Training: a LoRA from a folder of the training area (GET /api/training/folders) or
 // from uploaded images with captions; settings start from the server's defaults with
-// their descriptions. The run's loss is drawn live from its JOB_PROGRESS events, and
-// the finished LoRA is one click from Generate's LoRA picker.
+// their descriptions. Runs under way when the screen opens (started here before a
+// reload, or by another client) are listed and one is followed, a running one first;
+// its loss is drawn from its progress events (training-run.js), and the finished LoRA
+// is one click from Generate's LoRA picker.
 
 import { api, isAbort } from "../api.js";
-import { h, humanize, progressBar, setChildren, statusBadge } from "../dom.js";
+import { h, humanize, setChildren } from "../dom.js";
 import { clearFieldErrors, field, showFieldErrors } from "../forms.js";
-import { isTerminal, subscribe } from "../live.js";
-import { lossChart } from "../losschart.js";
 import { inlineError, showError } from "../notices.js";
-import { setDraft } from "../params.js";
 import { modelOptions } from "../pickers.js";
-import { errorText } from "./cards.js";
+import { findRuns, followRun, runList } from "./training-run.js";
 import { captionRows, readUploads } from "./training-uploads.js";
 
 // Shown up front; the other settings wait under "More settings".
 const MAIN_SETTINGS = ["max_steps", "learning_rate", "rank", "alpha", "resolution"];
 // Settings with a fixed set of values (contracts/training.py TrainingOverrides).
 const CHOICES = { mixed_precision: ["auto", "no", "fp16", "bf16"] };
-const PHASES = { preparing: "Encoding the images", training: "Training" };
 
 export function renderTraining(main) {
   const scope = new AbortController();
@@ -32,9 +30,24 @@ export function renderTraining(main) {
     "aria-label": "Training run",
     hidden: true,
   });
-  setChildren(main, h("h1", {}, "Training"), h("div", { class: "screen-columns" }, form, run));
   let stopRun = () => {};
   let dropUploads = () => {};
+  const runs = runList({ onPick: (job) => show(job) });
+  const show = (job, options) => {
+    stopRun();
+    stopRun = followRun(job, run, options);
+    runs.mark(job.id);
+  };
+  setChildren(
+    main,
+    h("h1", {}, "Training"),
+    h(
+      "div",
+      { class: "screen-columns" },
+      form,
+      h("div", { class: "training-side" }, run, runs.element),
+    ),
+  );
 
   const waiting = h("p", { class: "muted" }, "Loading the training settings…");
   form.append(waiting);
@@ -50,10 +63,12 @@ export function renderTraining(main) {
         dropUploads = built.dropUploads;
         form.addEventListener("submit", async (event) => {
           event.preventDefault();
-          const stop = await launch(form, { defaults, files: built.files, run });
-          if (!stop) return;
-          stopRun();
-          stopRun = stop;
+          const started = await launch(form, { defaults, files: built.files });
+          if (!started) return;
+          runs.add([started.job], { atTop: true });
+          show(started.job, { total: started.total });
+          // On a phone the run is below the long form: bring it into view.
+          run.scrollIntoView({ block: "nearest" });
         });
       },
       (error) => {
@@ -67,9 +82,25 @@ export function renderTraining(main) {
       },
     );
   load();
+  // Independent of the form: a run under way shows even when the settings cannot load.
+  findRuns({ signal: scope.signal }).then(
+    (found) => {
+      // A run launched from the form meanwhile is already followed: leave it be.
+      if (found.length === 0 || !run.hidden) return;
+      runs.add(found);
+      show(found[0]);
+    },
+    (error) => {
+      // Without a key the form already asks for one; anything else is worth a notice.
+      if (!isAbort(error) && error.status !== 401) {
+        showError(error, { context: "Finding training runs" });
+      }
+    },
+  );
   return () => {
     scope.abort();
     stopRun();
+    runs.stop();
     dropUploads();
   };
 }
@@ -285,10 +316,10 @@ function overridesFrom(form, settings) {
   return overrides;
 }
 
-// -- launching and following a run ----------------------------------------------------
+// -- launching a run -------------------------------------------------------------------
 
-/** Send the form; returns the run's unsubscribe function, or null when nothing started. */
-async function launch(form, { defaults, files, run }) {
+/** Send the form; returns the new job and its step count, or null when nothing started. */
+async function launch(form, { defaults, files }) {
   clearFieldErrors(form);
   const submit = form.querySelector('button[type="submit"]');
   const body = {
@@ -307,7 +338,7 @@ async function launch(form, { defaults, files, run }) {
     }
     const job = await api("/api/training", { method: "POST", body });
     const total = body.overrides.max_steps ?? defaults.settings.max_steps;
-    return followRun(job, run, { base: body.base, output: body.output, total });
+    return { job, total };
   } catch (error) {
     // A problem with a field the form has is shown beside it; anything else as a notice.
     if (!showFieldErrors(form, error)) showError(error, { context: "Starting the training" });
@@ -322,84 +353,4 @@ async function launch(form, { defaults, files, run }) {
   } finally {
     submit.disabled = false;
   }
-}
-
-function followRun(job, run, { base, output, total }) {
-  run.hidden = false;
-  const badge = h("p", {}, statusBadge(job.status ?? "queued"));
-  const phase = h("p", { class: "training-phase", "aria-live": "polite" }, "Waiting to start…");
-  const progress = h("div", { class: "job-progress" });
-  const chart = lossChart({ total });
-  const latest = h("p", { class: "training-loss muted" }, "No loss yet.");
-  const outcome = h("div", { class: "job-outcome" });
-  setChildren(
-    run,
-    h("h2", {}, `Training ${output}`),
-    badge,
-    phase,
-    progress,
-    h("figure", { class: "loss-figure" }, chart.element, h("figcaption", {}, latest)),
-    outcome,
-    h("p", {}, h("a", { href: "#/queue" }, "See the queue")),
-  );
-  // On a phone the run is below the long form: bring it into view.
-  run.scrollIntoView({ block: "nearest" });
-  let ended = false;
-  const stop = subscribe(async (event) => {
-    if (event.jobId !== job.id || ended) return;
-    const payload = event.payload ?? {};
-    if (event.type === "JOB_PROGRESS") {
-      setChildren(badge, statusBadge("running"));
-      const steps = payload.total || total;
-      const where = payload.phase === "training" ? ` · step ${payload.step} of ${steps}` : "";
-      phase.textContent = `${PHASES[payload.phase] ?? humanize(payload.phase ?? "running")}${where}`;
-      setChildren(
-        progress,
-        progressBar({ value: payload.step, max: steps, label: phase.textContent }),
-      );
-      if (typeof payload.loss === "number") {
-        chart.add(payload.step, payload.loss);
-        latest.textContent = `Loss ${payload.loss.toPrecision(4)} at step ${payload.step}`;
-      }
-      return;
-    }
-    if (payload.status) setChildren(badge, statusBadge(payload.status));
-    if (!isTerminal(event)) return;
-    ended = true;
-    stop();
-    setChildren(progress);
-    const done = await api(`/api/jobs/${encodeURIComponent(job.id)}`).catch(() => null);
-    setChildren(outcome, outcomeView(done, { base, output }));
-    phase.textContent = done?.status === "succeeded" ? "Finished" : humanize(done?.status ?? "ended");
-  });
-  return stop;
-}
-
-function outcomeView(job, { base, output }) {
-  if (!job) return null;
-  if (job.status !== "succeeded") {
-    return h("p", { class: "inline-error" }, errorText(job.error) || `The run ${job.status}.`);
-  }
-  const result = job.result ?? {};
-  const name = result.name ?? output;
-  const use = () => {
-    setDraft({ model: result.base ?? base, loras: [{ id: name, weight: 1 }] });
-    window.location.hash = "#/generate";
-  };
-  return [
-    h(
-      "p",
-      { class: "training-done" },
-      `LoRA ${name} is ready: ${result.steps} steps on ${result.images} images`,
-      typeof result.final_loss === "number"
-        ? `, final loss ${result.final_loss.toPrecision(4)}.`
-        : ".",
-    ),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "button", class: "btn btn-primary", onclick: use }, "Use it in Generate"),
-      h("a", { class: "btn btn-quiet", href: "#/generate" }, "Open Generate"),
-    ),
-  ];
 }
