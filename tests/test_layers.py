@@ -23,6 +23,7 @@ LOWER = (
     "llm",
     "events",
     "jobs",
+    "keys",
     "vision",
 )
 TOP = ("api", "web", "wiring", "cli")

@@ -40,6 +40,7 @@ from imajin.jobs.local import LocalDispatcher
 from imajin.jobs.repository import JobRepository
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.service import Dispatcher, JobService
+from imajin.keys.service import KeysService
 from imajin.lazy import HEAVY_IMPORTS
 from imajin.llm import LLMClient, LLMRegistry
 from imajin.loras import LoraCatalog
@@ -120,7 +121,7 @@ class Platform:
     database: Database
     storage: FileStorage
     images: FileStorage
-    api_keys: ApiKeyRepository
+    keys: KeysService
     url_signer: UrlSigner
     models: ModelRegistry
     handlers: HandlerRegistry
@@ -380,9 +381,9 @@ def build_platform(
 
     images = LocalFileStorage(settings.layout.images)
     models = build_models(settings)
-    api_keys = ApiKeyRepository(database, configured=settings.auth.keys)
+    keys = KeysService(repository=ApiKeyRepository(database), configured=settings.auth.keys)
     # Image URLs are signed whenever auth is on (SPEC §3.2).
-    url_signer = UrlSigner(settings.layout.url_secret, active=api_keys.auth_required)
+    url_signer = UrlSigner(settings.layout.url_secret, active=keys.auth_required)
     variations = VariationService(
         repository=VariationRepository(database),
         jobs=jobs,
@@ -409,7 +410,7 @@ def build_platform(
         database=database,
         storage=storage,
         images=images,
-        api_keys=api_keys,
+        keys=keys,
         url_signer=url_signer,
         models=models,
         handlers=handlers,

@@ -13,7 +13,7 @@ from imajin.api.app import create_app
 from imajin.api.auth import GenerateAccess, check_bind_safety
 from imajin.config.settings import ConfiguredKey, Scope, Settings
 from imajin.errors import ConfigError
-from imajin.store.api_keys import hash_key
+from imajin.keys.models import hash_key
 from imajin.store.migrate import upgrade
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
@@ -40,8 +40,7 @@ def keyed_server(app: FastAPI, platform: Platform) -> Iterator[tuple[LiveServer,
 
     app.include_router(probe)
     keys = {
-        scope.value: platform.api_keys.create(scopes=[scope], name=scope.value)[1]
-        for scope in Scope
+        scope.value: platform.keys.create(scopes=[scope], name=scope.value)[1] for scope in Scope
     }
     with LiveServer(app) as server:
         yield server, keys
@@ -200,7 +199,7 @@ def test_bind_safety(
 def test_the_last_admin_key_cannot_be_revoked_over_http(
     live_server: LiveServer, platform: Platform
 ) -> None:
-    admin, secret = platform.api_keys.create(scopes=[Scope.ADMIN], name="only admin")
+    admin, secret = platform.keys.create(scopes=[Scope.ADMIN], name="only admin")
     headers = {"X-API-Key": secret}
     refused = httpx.delete(live_server.url + f"/api/keys/{admin.id}", headers=headers)
     assert refused.status_code == 409, refused.text
@@ -210,8 +209,8 @@ def test_the_last_admin_key_cannot_be_revoked_over_http(
 
 
 def test_a_second_admin_key_can_be_revoked(live_server: LiveServer, platform: Platform) -> None:
-    _, secret = platform.api_keys.create(scopes=[Scope.ADMIN], name="first")
-    second, _ = platform.api_keys.create(scopes=[Scope.ADMIN], name="second")
+    _, secret = platform.keys.create(scopes=[Scope.ADMIN], name="first")
+    second, _ = platform.keys.create(scopes=[Scope.ADMIN], name="second")
     revoked = httpx.delete(
         live_server.url + f"/api/keys/{second.id}", headers={"X-API-Key": secret}
     )
@@ -221,9 +220,9 @@ def test_a_second_admin_key_can_be_revoked(live_server: LiveServer, platform: Pl
 def test_auth_stays_on_after_every_key_is_revoked_at_run_time(
     live_server: LiveServer, platform: Platform
 ) -> None:
-    admin, _ = platform.api_keys.create(scopes=[Scope.ADMIN], name="admin")
+    admin, _ = platform.keys.create(scopes=[Scope.ADMIN], name="admin")
     assert httpx.get(live_server.url + "/api/whoami").status_code == 401
-    platform.api_keys.revoke(admin.id)  # the operator's CLI, against the same database
+    platform.keys.revoke(admin.id)  # the operator's CLI, against the same database
     assert httpx.get(live_server.url + "/api/whoami").status_code == 401
     anonymous = httpx.post(live_server.url + "/api/keys", json={"scopes": ["admin"]})
     assert anonymous.status_code == 401

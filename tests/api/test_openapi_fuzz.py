@@ -196,7 +196,7 @@ def admin_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAP
     """An app with auth on (one admin key), and that key."""
     with _serving(tmp_path_factory.mktemp("fuzz-admin") / "data") as app:
         platform: Platform = app.state.platform
-        _record, secret = platform.api_keys.create(scopes=[Scope.ADMIN], name="fuzz")
+        _record, secret = platform.keys.create(scopes=[Scope.ADMIN], name="fuzz")
         yield app, secret
 
 

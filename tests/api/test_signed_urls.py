@@ -74,7 +74,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     environ = {"IMAJIN_DATA_DIR": str(tmp_path / "data"), "IMAJIN_JOBS__WORKERS": "0"}
     platform = build_platform(load_settings(environ=environ, cwd=tmp_path))
     upgrade(platform.database)
-    key = platform.api_keys.create(scopes=[Scope.READ], name="reader")[1]
+    key = platform.keys.create(scopes=[Scope.READ], name="reader")[1]
     _seed_derivative(platform)
     with TestClient(create_app(platform)) as client:
         yield Served(platform, client, key)

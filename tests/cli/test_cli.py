@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from imajin import __version__
 from imajin.cli import app
-from imajin.store.api_keys import hash_key
+from imajin.keys.models import hash_key
 from tests.conftest import free_port
 
 runner = CliRunner()

@@ -103,7 +103,7 @@ def test_the_async_client_runs_requests_concurrently(server: LiveServer) -> None
 def test_api_keys_are_sent_and_refusals_raised(
     server: LiveServer, assistant_platform: Platform
 ) -> None:
-    _record, key = assistant_platform.api_keys.create(scopes=[Scope.READ], name="reader")
+    _record, key = assistant_platform.keys.create(scopes=[Scope.READ], name="reader")
 
     with ImajinClient(server.url) as anonymous, pytest.raises(ImajinAPIError) as refused:
         anonymous.list_pipelines()

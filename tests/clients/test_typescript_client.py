@@ -29,13 +29,13 @@ from fastapi.testclient import TestClient
 
 from imajin.codegen.typescript import SIZES
 from imajin.imaging.sizes import all_derivatives
+from imajin.keys.models import hash_key
 from imajin.llm.testing import FakeOpenAIServer, schema_answer
 from imajin.safety.negative import (
     INDEXABLE_NEGATIVE_PROMPTS,
     PLATFORM_NEGATIVE_PROMPTS,
     build_negative_prompt,
 )
-from imajin.store.api_keys import hash_key
 from imajin.testing.manifest import write_tiny_manifest
 from tests.conftest import free_port
 from tests.profile.conftest import astronaut_jpeg, vision_config

@@ -1,70 +1,57 @@
-"""API key repository on SQLite and PostgreSQL."""
+"""API key rows on SQLite and PostgreSQL: storage only (the rules are KeysService's)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC
 
 import pytest
 
-from imajin.config.settings import ConfiguredKey, Scope
-from imajin.errors import NotFound
-from imajin.store.api_keys import ApiKeyRepository, expand_scopes, hash_key
+from imajin.config.settings import Scope
+from imajin.errors import Conflict, NotFound
+from imajin.keys.models import ApiKey, hash_key
+from imajin.store.api_keys import ApiKeyRepository
 from imajin.store.database import Database
 
 
-def test_create_stores_only_the_hash_and_authenticates(database: Database) -> None:
+def test_add_stores_the_hash_it_is_given(database: Database) -> None:
     keys = ApiKeyRepository(database)
-    record, secret = keys.create(scopes=[Scope.GENERATE], name="studio")
-    assert secret.startswith("imj_") and len(secret) > 40
+    record = keys.add(key_hash=hash_key("imj_example"), scopes=[Scope.GENERATE], name="studio")
     with database.engine.connect() as connection:
         stored = connection.exec_driver_sql("SELECT key_hash FROM api_keys").scalar_one()
-    assert stored == hash_key(secret) and secret not in stored
-    found = keys.authenticate(secret)
-    assert found is not None and found.id == record.id and found.scopes == (Scope.GENERATE,)
+    assert stored == hash_key("imj_example")
+    found = keys.find_by_hash(stored)
+    assert found == record and found.scopes == (Scope.GENERATE,) and found.source == "database"
     assert found.created_at is not None and found.created_at.tzinfo == UTC
+    assert keys.find_by_hash(hash_key("imj_other")) is None
 
 
-def test_wrong_key_is_not_authenticated(database: Database) -> None:
+def test_revoked_keys_stay_stored(database: Database) -> None:
     keys = ApiKeyRepository(database)
-    _, secret = keys.create(scopes=[Scope.READ])
-    assert keys.authenticate(secret + "x") is None
-    assert keys.authenticate("") is None
-
-
-def test_revoked_key_stops_working_and_leaves_the_list(database: Database) -> None:
-    keys = ApiKeyRepository(database)
-    record, secret = keys.create(scopes=[Scope.ADMIN])
-    assert keys.has_active_keys()
+    record = keys.add(key_hash=hash_key("imj_example"), scopes=[Scope.READ], name="")
     revoked = keys.revoke(record.id)
-    assert revoked.revoked_at is not None
-    assert keys.authenticate(secret) is None
-    assert keys.list() == []
-    assert [key.id for key in keys.list(include_revoked=True)] == [record.id]
-    assert not keys.has_active_keys()
+    assert revoked.revoked_at is not None and not revoked.active
+    assert keys.all() == [revoked]
+    assert keys.find_by_hash(hash_key("imj_example")) == revoked
+    assert keys.revoke(record.id) == revoked  # revoking again changes nothing
+
+
+def test_a_refused_revoke_leaves_the_key_active(database: Database) -> None:
+    keys = ApiKeyRepository(database)
+    target = keys.add(key_hash=hash_key("imj_a"), scopes=[Scope.ADMIN], name="a")
+    other = keys.add(key_hash=hash_key("imj_b"), scopes=[Scope.READ], name="b")
+    seen: list[tuple[ApiKey, Sequence[ApiKey]]] = []
+
+    def refuse(key: ApiKey, others: Sequence[ApiKey]) -> None:
+        seen.append((key, others))
+        raise Conflict("refused")
+
+    with pytest.raises(Conflict, match="refused"):
+        keys.revoke(target.id, check=refuse)
+    assert seen == [(target, [other])]
+    assert all(key.active for key in keys.all())
 
 
 def test_revoking_unknown_key_is_not_found(database: Database) -> None:
     with pytest.raises(NotFound, match="imajin keys list"):
         ApiKeyRepository(database).revoke("nope")
-
-
-def test_configured_hashes_authenticate_without_database_rows(database: Database) -> None:
-    secret = "imj_configured-example-key"
-    configured = ConfiguredKey(id="ops", hash=hash_key(secret), scopes=[Scope.READ])
-    keys = ApiKeyRepository(database, configured=[configured])
-    assert keys.has_active_keys()
-    found = keys.authenticate(secret)
-    assert found is not None and found.source == "config" and found.id == "ops"
-
-
-@pytest.mark.parametrize(
-    ("given", "granted"),
-    [
-        ([Scope.READ], {Scope.READ}),
-        ([Scope.GENERATE], {Scope.READ, Scope.GENERATE}),
-        ([Scope.ADMIN], {Scope.READ, Scope.GENERATE, Scope.ADMIN}),
-        (["read", "admin"], {Scope.READ, Scope.GENERATE, Scope.ADMIN}),
-    ],
-)
-def test_scope_implication(given: list[Scope], granted: set[Scope]) -> None:
-    assert expand_scopes(given) == granted

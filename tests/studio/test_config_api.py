@@ -21,7 +21,7 @@ from tests.studio.conftest import studio_environ, wait_batch
 def keys_for(platform: Platform) -> dict[Scope, dict[str, str]]:
     """A key per scope (creating one switches auth on), as request headers."""
     return {
-        scope: {"Authorization": f"Bearer {platform.api_keys.create(scopes=[scope])[1]}"}
+        scope: {"Authorization": f"Bearer {platform.keys.create(scopes=[scope])[1]}"}
         for scope in Scope
     }
 

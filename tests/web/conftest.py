@@ -141,7 +141,7 @@ def open_site(
     upgrade(platform.database)
     headers: dict[str, str] = {}
     if admin_key:
-        key = platform.api_keys.create(scopes=[Scope.ADMIN], name="browser-tests")[1]
+        key = platform.keys.create(scopes=[Scope.ADMIN], name="browser-tests")[1]
         headers = {"Authorization": f"Bearer {key}"}
     try:
         with LiveServer(create_app(platform)) as live:

@@ -96,7 +96,7 @@ def test_key_flow_401_then_key_then_everything_works(
     expect(page.get_by_role("alert")).to_have_count(0)
 
     # A read-only key may look at the configuration but not change it (403, explained).
-    read_key = site.platform.api_keys.create(scopes=[Scope.READ], name="viewer")[1]
+    read_key = site.platform.keys.create(scopes=[Scope.READ], name="viewer")[1]
     page.get_by_role("button", name="API key").click()
     enter_key(page, read_key)
     page.get_by_role("link", name="Settings", exact=True).click()

@@ -380,7 +380,7 @@ def test_a_key_without_the_admin_scope_is_told_the_command_instead(
         more_models={"hub-sd15": tiny_sd15_path},
         manifest_overrides={"hub-sd15": {"source": HUB_REPO}},
     ) as site:
-        key = site.platform.api_keys.create(scopes=[Scope.GENERATE], name="no-admin")[1]
+        key = site.platform.keys.create(scopes=[Scope.GENERATE], name="no-admin")[1]
         page = new_page()
         problems = watch_network(page)
         page.add_init_script(f"localStorage.setItem('imajin.apiKey', {json.dumps(key)})")

@@ -16,8 +16,8 @@ from fastapi import Depends, Header, Query, Request
 from imajin.api.deps import PlatformDep
 from imajin.config.settings import Scope, Settings
 from imajin.errors import ConfigError, Forbidden, Unauthorized
+from imajin.keys.models import ApiKey, expand_scopes
 from imajin.storage.url_signing import SIGNATURE_PARAM
-from imajin.store.api_keys import ApiKey, expand_scopes
 
 Authenticated = ApiKey | None  # None: auth is off (no keys configured)
 
@@ -41,7 +41,7 @@ def require(scope: Scope) -> Callable[..., Authenticated]:
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
         x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Authenticated:
-        keys = platform.api_keys
+        keys = platform.keys
         presented = _presented_key(authorization, x_api_key)
         if presented is None:
             if not keys.auth_required():
@@ -88,7 +88,7 @@ def signed_or(scope: Scope) -> Callable[..., Authenticated]:
         x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Authenticated:
         # With auth off nothing is signed (and no secret is made for a stray ?sig=).
-        signed = sig is not None and platform.api_keys.auth_required()
+        signed = sig is not None and platform.keys.auth_required()
         if signed and platform.url_signer.verify(
             request.url.path, request.query_params.multi_items()
         ):

@@ -18,10 +18,10 @@ from imajin.config.settings import Settings
 from imajin.events.analytics import AnalyticsConsumer
 from imajin.events.fanout import StreamHub
 from imajin.jobs.service import JobService
+from imajin.keys.service import KeysService
 from imajin.loras import LoraCatalog
 from imajin.pulls import PullService
 from imajin.storage.url_signing import Sign
-from imajin.store.api_keys import ApiKeyRepository
 from imajin.studio.service import StudioService
 from imajin.training.service import TrainingService
 from imajin.variations.service import VariationService
@@ -95,8 +95,8 @@ async def get_metrics(platform: PlatformDep) -> CollectorRegistry:
     return platform.metrics
 
 
-async def get_api_keys(platform: PlatformDep) -> ApiKeyRepository:
-    return platform.api_keys
+async def get_keys(platform: PlatformDep) -> KeysService:
+    return platform.keys
 
 
 def get_engine(platform: PlatformDep) -> ModelCatalog:
@@ -126,7 +126,7 @@ AssistantDep = Annotated[AssistantService, Depends(get_assistant)]
 EventsDep = Annotated[StreamHub, Depends(get_events)]
 AnalyticsDep = Annotated[AnalyticsConsumer, Depends(get_analytics)]
 MetricsDep = Annotated[CollectorRegistry, Depends(get_metrics)]
-ApiKeysDep = Annotated[ApiKeyRepository, Depends(get_api_keys)]
+KeysDep = Annotated[KeysService, Depends(get_keys)]
 EngineDep = Annotated[ModelCatalog, Depends(get_engine)]
 HealthDep = Annotated[PlatformHealth, Depends(check_health)]
 SignDep = Annotated[Sign, Depends(get_url_sign)]

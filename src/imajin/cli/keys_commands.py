@@ -29,7 +29,7 @@ def create(
     platform = platform_from(ctx)
     try:
         upgrade(platform.database)
-        record, key = platform.api_keys.create(scopes=scope, name=name)
+        record, key = platform.keys.create(scopes=scope, name=name)
     finally:
         platform.close()
     typer.echo(f"Created key {record.id} with scopes {', '.join(record.scopes)}.", err=True)
@@ -46,7 +46,7 @@ def list_keys(
     platform = platform_from(ctx)
     try:
         upgrade(platform.database)
-        keys = platform.api_keys.list(include_revoked=revoked)
+        keys = platform.keys.list(include_revoked=revoked)
     finally:
         platform.close()
     table = Table("id", "name", "scopes", "source", "created", "revoked")
@@ -70,7 +70,7 @@ def revoke(
     platform = platform_from(ctx)
     try:
         upgrade(platform.database)
-        record = platform.api_keys.revoke(key_id)
+        record = platform.keys.revoke(key_id)
     finally:
         platform.close()
     typer.echo(f"Revoked key {record.id}.")

@@ -46,7 +46,7 @@ def serve(
     platform = build_platform(settings)
     try:
         upgrade(platform.database)
-        check_bind_safety(settings, has_keys=platform.api_keys.has_active_keys())
+        check_bind_safety(settings, has_keys=platform.keys.has_active_keys())
         typer.echo(
             f"imajin: serving on http://{server.host}:{server.port} (data in {settings.data_dir})",
             err=True,

@@ -83,7 +83,7 @@ def test_nothing_outside_the_shipped_assets_is_served(client: TestClient, path: 
 
 
 def test_page_needs_no_key_when_auth_is_on(client: TestClient, platform: Platform) -> None:
-    platform.api_keys.create(scopes=[Scope.READ], name="someone")
+    platform.keys.create(scopes=[Scope.READ], name="someone")
     assert client.get("/api/batches").status_code == 401
     assert client.get("/").status_code == 200
     assert client.get(f"/static/{bundle().version}/js/api.js").status_code == 200

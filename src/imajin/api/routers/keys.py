@@ -5,16 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from imajin.api.auth import AdminAccess
-from imajin.api.deps import ApiKeysDep
+from imajin.api.deps import KeysDep
 from imajin.api.openapi import error_responses
 from imajin.contracts.keys import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
-from imajin.store.api_keys import public_key
+from imajin.keys.models import public_key
 
 router = APIRouter(prefix="/api/keys", tags=["keys"], dependencies=[AdminAccess])
 
 
 @router.get("", response_model=list[ApiKeyPublic], response_model_by_alias=True)
-def list_keys(keys: ApiKeysDep) -> list[ApiKeyPublic]:
+def list_keys(keys: KeysDep) -> list[ApiKeyPublic]:
     return [public_key(key) for key in keys.list()]
 
 
@@ -24,7 +24,7 @@ def list_keys(keys: ApiKeysDep) -> list[ApiKeyPublic]:
     response_model=ApiKeyCreated,
     response_model_by_alias=True,
 )
-def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
+def create_key(body: ApiKeyCreate, keys: KeysDep) -> ApiKeyCreated:
     record, secret = keys.create(scopes=body.scopes, name=body.name)
     return ApiKeyCreated(**public_key(record).model_dump(), key=secret)
 
@@ -35,5 +35,5 @@ def create_key(body: ApiKeyCreate, keys: ApiKeysDep) -> ApiKeyCreated:
     response_model_by_alias=True,
     responses=error_responses(404, 409),  # 409: the last admin key is never revoked
 )
-def revoke_key(key_id: str, keys: ApiKeysDep) -> ApiKeyPublic:
+def revoke_key(key_id: str, keys: KeysDep) -> ApiKeyPublic:
     return public_key(keys.revoke(key_id, keep_an_admin=True))

@@ -11,7 +11,7 @@ from imajin.api.auth import Authenticated, ReadAccess, require
 from imajin.api.deps import MetricsDep
 from imajin.api.metrics import CONTENT_TYPE_LATEST, HttpMetrics
 from imajin.contracts.keys import Scope, WhoAmI
-from imajin.store.api_keys import expand_scopes
+from imajin.keys.models import expand_scopes
 
 router = APIRouter(tags=["system"], dependencies=[ReadAccess])
 
