@@ -217,6 +217,9 @@ class JobRunner:
                 started.id, worker, step=step, total=total, message=message, extra=extra
             )
 
+        def cancel_requested() -> bool:
+            return self._repository.held([started.id], worker).get(started.id, True)
+
         def preview(fields: dict[str, Any]) -> None:
             try:
                 self._repository.report_preview(started.id, worker, fields)
@@ -230,6 +233,7 @@ class JobRunner:
             _preview=preview,
             _min_interval_s=self._progress_interval_s,
             _payload=payload,
+            _cancel_requested=cancel_requested,
         )
 
     def _execute(self, ctx: JobContext, worker: str) -> None:
