@@ -7,12 +7,14 @@ tests need no model; the studio kinds' batching is tested in tests/studio/test_b
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
 from imajin.events.models import JobEvent
 from imajin.jobs.handlers import BatchRule, JobContext, Outcome
 from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.wiring import Platform
 from tests.jobs.conftest import PlatformFactory, event_types, noop
 
 
@@ -141,3 +143,63 @@ def test_a_message_payload_reaches_its_own_job_once_never_a_companion(
     assert taken[first.id] == [b"bytes of the message", None]  # handed over once
     assert [taken[job.id] for job in others] == [[None, None], [None, None]]
     assert all(platform.jobs.get(job.id).status == JobStatus.SUCCEEDED for job in others)
+
+
+def gather_in_background(platform: Platform, job: Job, *, gather_s: float) -> threading.Thread:
+    """Run ``job`` as a Celery message would (claim, gather for ``gather_s``, run) in a thread."""
+    thread = threading.Thread(
+        target=platform.runner.run_by_id, args=(job.id, "worker-1"), kwargs={"gather_s": gather_s}
+    )
+    thread.start()
+    return thread
+
+
+def wait_for_status(platform: Platform, job: Job, status: JobStatus) -> None:
+    deadline = time.monotonic() + 20
+    while platform.jobs.get(job.id).status != status:
+        assert time.monotonic() < deadline, f"job {job.id} never became {status}"
+        time.sleep(0.01)
+
+
+def test_a_job_cancelled_while_its_batch_gathers_gives_its_place_to_a_waiting_one(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, workers=0)
+    lead, cancelled = platform.jobs.submit_many([noop(steps=2, batch=3) for _ in range(2)])
+    gathering = gather_in_background(platform, lead, gather_s=10)
+    wait_for_status(platform, cancelled, JobStatus.RUNNING)  # claimed into the lead's batch
+    platform.jobs.cancel(cancelled.id)
+    arrivals = platform.jobs.submit_many([noop(steps=2, batch=3) for _ in range(2)])
+    gathering.join(timeout=30)
+    assert not gathering.is_alive()
+
+    # Dropped before any handler started: cancelled, no attempt counted, never rendered.
+    stopped = platform.jobs.get(cancelled.id)
+    assert stopped.status == JobStatus.CANCELLED and stopped.attempts == 0
+    types = event_types(platform, stopped)
+    assert types.count(JobEvent.CANCELLED) == 1 and JobEvent.PROGRESS not in types
+    # Its place went to a job queued meanwhile: the batch is full with live jobs only.
+    for job in (lead, *arrivals):
+        done = platform.jobs.get(job.id)
+        assert done.status == JobStatus.SUCCEEDED and done.attempts == 1
+        assert done.result is not None and done.result["batchSize"] == 3
+
+
+def test_a_lead_cancelled_while_gathering_ends_cancelled_and_its_batch_runs_smaller(
+    make_platform: PlatformFactory,
+) -> None:
+    platform = make_platform(start=False, workers=0)
+    lead, companion = platform.jobs.submit_many([noop(steps=2, batch=3) for _ in range(2)])
+    gathering = gather_in_background(platform, lead, gather_s=1.5)
+    wait_for_status(platform, companion, JobStatus.RUNNING)
+    platform.jobs.cancel(lead.id)  # the job whose message the worker took
+    gathering.join(timeout=30)
+    assert not gathering.is_alive()
+
+    stopped = platform.jobs.get(lead.id)
+    assert stopped.status == JobStatus.CANCELLED and stopped.attempts == 0
+    assert JobEvent.PROGRESS not in event_types(platform, stopped)
+    # No compatible job was waiting: the companion runs without the lead's place.
+    done = platform.jobs.get(companion.id)
+    assert done.status == JobStatus.SUCCEEDED and done.attempts == 1
+    assert done.result is not None and done.result["batchSize"] == 1

@@ -7,6 +7,8 @@ engine/invariance.py), so the first item of a batch is compared byte for byte in
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imajin.jobs.handlers import JobCancelled, JobContext
+from imajin.jobs.handlers import HandlerRegistry, JobCancelled, JobContext, Outcome
 from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.jobs.runner import JobRunner
 from imajin.studio.handler import StudioRenderer
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform
@@ -134,3 +137,35 @@ def test_a_cancelled_or_failing_neighbour_leaves_the_others_whole(
         folder = platform.studio.outputs.root / job.params["outputDir"]
         assert not list(folder.glob("*.png"))
     assert platform.jobs.get(kept.id).status == JobStatus.QUEUED  # the runner was not involved
+
+
+def test_a_job_cancelled_after_its_batch_began_takes_no_place_in_the_engine_call(
+    batching: tuple[LiveServer, Platform],
+) -> None:
+    live, platform = batching
+    platform.stop()  # no worker: the runner below takes the three as one batch
+    body = {"prompt": "a stone bridge", "width": 64, "height": 64, "steps": 2}
+    kept, cancelled, other = (generate(live, {**body, "seed": seed}) for seed in (21, 22, 23))
+    studio = platform.handlers.batch_rule("generate")
+    assert studio is not None
+
+    def cancel_then_run(contexts: Sequence[JobContext]) -> list[Outcome]:
+        # Handlers have begun (attempts counted); the cancel comes before the engine call,
+        # as during a chat job's LLM stages.
+        platform.jobs.cancel(cancelled)
+        return studio.run(contexts)
+
+    handlers = HandlerRegistry()
+    handlers.register(
+        "generate", platform.handlers.get("generate"), batch=replace(studio, run=cancel_then_run)
+    )
+    runner = JobRunner(platform.jobs.repository, handlers, platform.heartbeats)
+    assert runner.run_by_id(kept, "worker-1")
+
+    stopped = platform.jobs.get(cancelled)
+    assert stopped.status == JobStatus.CANCELLED and stopped.attempts == 1
+    assert stopped.progress.step == 0  # not one step denoised
+    for job_id in (kept, other):  # the call held the two live jobs only
+        done = platform.jobs.get(job_id)
+        assert done.status == JobStatus.SUCCEEDED and done.result is not None
+        assert done.result["batchSize"] == 2

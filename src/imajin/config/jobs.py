@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Section(BaseModel):
@@ -60,6 +60,21 @@ class JobsSettings(_Section):
         "to denoise with it (up to engine.max_batch); 0: only those already queued.",
     )
     celery: CelerySettings = CelerySettings()
+
+    @model_validator(mode="after")
+    def _gathered_jobs_beat_in_time(self) -> Self:
+        # A job claimed into a batch beats only once gathering ends, and then within one
+        # heartbeat interval: longer than stale_after_s, the reaper takes it back mid-batch.
+        window_s = self.batch_window_ms / 1000
+        if window_s + self.heartbeat_interval_s >= self.stale_after_s:
+            raise ValueError(
+                f"jobs.batch_window_ms ({self.batch_window_ms} ms) plus "
+                f"jobs.heartbeat_interval_s ({self.heartbeat_interval_s} s) must stay below "
+                f"jobs.stale_after_s ({self.stale_after_s} s): a job gathered into a batch "
+                "first beats only after the window, and one silent for stale_after_s is "
+                "taken for lost; shorten the window or raise stale_after_s"
+            )
+        return self
 
     def capacity_of(self, queue: str) -> int:
         configured = self.queues.get(queue)

@@ -62,27 +62,41 @@ def generate_batch_in_jobs(
     """Generate several jobs' requests through :meth:`Engine.generate_batch`.
 
     Each job reports its own progress and is cancelled alone, as in
-    :func:`generate_in_job`. Returns one outcome per item: its result, or the error
-    that stopped it (a cancel as :class:`JobCancelled`), never a neighbour's.
+    :func:`generate_in_job`; one already cancelled is left out of the engine call, so it
+    takes no place in it. Returns one outcome per item: its result, or the error that
+    stopped it (a cancel as :class:`JobCancelled`), never a neighbour's.
     """
     from imajin.engine.batching import BatchRequest  # noqa: PLC0415  # torch, with the engine
 
-    links = [
-        _JobLink(item.ctx, to_job_step=item.to_job_step, after_report=item.after_report)
-        for item in items
-    ]
-    outcomes = engine.generate_batch(
+    # A job cancelled since its batch began (a chat job's LLM stages take seconds) leaves
+    # now: in the call, its cancel is seen at the first step and it rides to the last.
+    outcomes: dict[int, GenerationResult | Exception] = {}
+    live: list[int] = []
+    for index, item in enumerate(items):
+        if item.ctx.cancel_requested():
+            outcomes[index] = JobCancelled(f"job {item.ctx.job.id} cancelled")
+        else:
+            live.append(index)
+    links = {
+        index: _JobLink(
+            items[index].ctx,
+            to_job_step=items[index].to_job_step,
+            after_report=items[index].after_report,
+        )
+        for index in live
+    }
+    results = engine.generate_batch(
         [
-            BatchRequest(item.request, progress=link.progress, cancel=link.is_cancelled)
-            for item, link in zip(items, links, strict=True)
+            BatchRequest(items[index].request, progress=link.progress, cancel=link.is_cancelled)
+            for index, link in links.items()
         ]
     )
-    return [
-        JobCancelled(f"job {item.ctx.job.id} cancelled")
-        if isinstance(outcome, GenerationCancelled)
-        else outcome
-        for item, outcome in zip(items, outcomes, strict=True)
-    ]
+    for index, result in zip(live, results, strict=True):
+        stopped = isinstance(result, GenerationCancelled)
+        outcomes[index] = (
+            JobCancelled(f"job {items[index].ctx.job.id} cancelled") if stopped else result
+        )
+    return [outcomes[index] for index in range(len(items))]
 
 
 class _JobLink:

@@ -59,6 +59,7 @@ class JobContext:
     _min_interval_s: float = 0.2
     _last_report: float = 0.0
     _payload: bytes | None = None
+    _cancel_requested: Callable[[], bool] | None = None
 
     def take_payload(self) -> bytes | None:
         """The bytes this job's message carried (None: it carried none), handed over once:
@@ -89,6 +90,11 @@ class JobContext:
         progress = self.job.progress
         if self._progress(progress.step, progress.total, progress.message, {}):
             raise JobCancelled(f"job {self.job.id} was cancelled")
+
+    def cancel_requested(self) -> bool:
+        """Whether a cancel was asked for (or the job is no longer this worker's), read
+        without reporting progress: for a check before costly work begins."""
+        return self._cancel_requested is not None and self._cancel_requested()
 
     def on_success(self, write: Callable[[Session], None]) -> None:
         """Run ``write`` in the transaction that marks the job succeeded."""

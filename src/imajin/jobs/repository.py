@@ -281,6 +281,17 @@ class JobRepository:
                         break
             return claimed
 
+    def held(self, job_ids: Sequence[str], worker_id: str) -> dict[str, bool]:
+        """Of ``job_ids``, those still running for ``worker_id``, each mapped to whether a
+        cancel was asked for (a worker's check of the batch it gathered, before it runs)."""
+        if not job_ids:
+            return {}
+        query = select(JobRow.id, JobRow.cancel_requested).where(
+            JobRow.id.in_(job_ids), JobRow.worker_id == worker_id, JobRow.status == RUNNING
+        )
+        with self._database.session() as session:
+            return {str(job_id): bool(cancel) for job_id, cancel in session.execute(query)}
+
     def claim(self, job_id: str, worker_id: str) -> Job | None:
         """Start a specific queued job (a Celery message names it); None if not queued."""
         with self._database.session() as session:

@@ -16,6 +16,7 @@ from imajin.jobs.repository import JobRepository
 logger = logging.getLogger(__name__)
 
 GATHER_POLL_S = 0.02  # how often a gathering worker looks for more compatible jobs
+CANCELLED_ERROR = ("cancelled", "cancelled on request")
 
 
 class Heartbeats:
@@ -67,7 +68,9 @@ class JobRunner:
 
     A claimed job whose kind has a batch rule takes compatible queued jobs with it
     (:meth:`JobRepository.claim_companions`): they run in one call of the rule, each
-    with its own attempt, heartbeat, progress, cancel and final state.
+    with its own attempt, heartbeat, progress, cancel and final state. A job of the batch
+    cancelled before the call ends cancelled without running, and its place is offered
+    to the queue again.
     """
 
     def __init__(
@@ -120,35 +123,44 @@ class JobRunner:
             payload: What ``job``'s message carried (see :meth:`run_by_id`).
         """
         rule = self._handlers.batch_rule(job.kind)
-        jobs = [job]
+        batch = [job]
         self._heartbeats.add(job.id, worker)  # gathering may outlast a heartbeat interval
         try:
             if rule is not None:
-                jobs += self._gather(job, worker, rule, queues=queues, gather_s=gather_s)
-            for companion in jobs[1:]:
-                self._heartbeats.add(companion.id, worker)
-            begun = [self._begin(job, worker, payload=payload)]
-            begun += [self._begin(companion, worker) for companion in jobs[1:]]
+                batch = self._gather(job, worker, rule, queues=queues, gather_s=gather_s)
+            for claimed in batch:
+                self._heartbeats.add(claimed.id, worker)
+            begun = [
+                self._begin(claimed, worker, payload=payload if claimed.id == job.id else None)
+                for claimed in batch
+            ]
             contexts = [ctx for ctx in begun if ctx]
             if rule is not None and len(contexts) > 1:
                 self._execute_batch(contexts, worker, rule)
             elif contexts:
                 self._execute(contexts[0], worker)
         finally:
-            for claimed in jobs:
+            for claimed in (job, *batch):
                 self._heartbeats.remove(claimed.id)
 
     def _gather(
         self, job: Job, worker: str, rule: BatchRule, *, queues: Sequence[str], gather_s: float
     ) -> list[Job]:
+        """``job`` and the compatible queued jobs claimed to run with it: for up to
+        ``gather_s`` while the batch is not full, and once more for each place freed.
+
+        A job of the batch cancelled meanwhile (``job`` too) ends cancelled here, before
+        any handler starts, and one no longer ours is let go (see :meth:`_still_ours`):
+        its place goes to a compatible job waiting in the queue, or the batch runs smaller.
+        """
         try:
             key = rule.key(job)
-            room = rule.limit(job) - 1 if key is not None else 0
+            size = rule.limit(job) if key is not None else 1
         except Exception:  # bad params fail in the handler, with the field named
             logger.debug("job %s runs alone (no shape key)", job.id, exc_info=True)
-            return []
-        if room <= 0:
-            return []
+            return [job]
+        if size <= 1:
+            return [job]
 
         def fits(other: Job) -> bool:
             try:
@@ -158,19 +170,40 @@ class JobRunner:
 
         kinds = self._handlers.batching_with(rule)
         deadline = time.monotonic() + gather_s
-        companions: list[Job] = []
+        batch = [job]
         while True:
             try:
-                companions += self._repository.claim_companions(
-                    job, worker, kinds=kinds, fits=fits, limit=room - len(companions), queues=queues
-                )
+                if len(batch) < size:
+                    batch += self._repository.claim_companions(
+                        job, worker, kinds=kinds, fits=fits, limit=size - len(batch), queues=queues
+                    )
+                kept = self._still_ours(batch, worker)
             except Exception:  # the job still runs; alone, or with those claimed so far
                 logger.warning("could not gather a batch for job %s", job.id, exc_info=True)
-                return companions
+                return batch
+            freed, batch = len(kept) < len(batch), kept
             left = deadline - time.monotonic()
-            if len(companions) >= room or left <= 0:
-                return companions
-            time.sleep(min(GATHER_POLL_S, left))
+            if not batch or (not freed and (len(batch) >= size or left <= 0)):
+                return batch
+            if left > 0:  # past the window, a freed place is offered to waiting jobs at once
+                time.sleep(min(GATHER_POLL_S, left))
+
+    def _still_ours(self, batch: list[Job], worker: str) -> list[Job]:
+        """The jobs of a gathered ``batch`` left to run: one whose cancel was asked for ends
+        cancelled now (no attempt counted; it would ride through the whole engine call
+        otherwise), and one no longer ``worker``'s (re-queued by the reaper) is let go."""
+        held = self._repository.held([claimed.id for claimed in batch], worker)
+        kept: list[Job] = []
+        for claimed in batch:
+            if claimed.id not in held:
+                logger.warning("job %s left %s's batch before it ran", claimed.id, worker)
+            elif held[claimed.id]:
+                self._repository.finish(
+                    claimed.id, worker, status=JobStatus.CANCELLED, error=CANCELLED_ERROR
+                )
+            else:
+                kept.append(claimed)
+        return kept
 
     def _begin(self, job: Job, worker: str, *, payload: bytes | None = None) -> JobContext | None:
         started = self._repository.begin_attempt(job.id, worker)
@@ -183,6 +216,9 @@ class JobRunner:
             return self._repository.report_progress(
                 started.id, worker, step=step, total=total, message=message, extra=extra
             )
+
+        def cancel_requested() -> bool:
+            return self._repository.held([started.id], worker).get(started.id, True)
 
         def preview(fields: dict[str, Any]) -> None:
             try:
@@ -197,6 +233,7 @@ class JobRunner:
             _preview=preview,
             _min_interval_s=self._progress_interval_s,
             _payload=payload,
+            _cancel_requested=cancel_requested,
         )
 
     def _execute(self, ctx: JobContext, worker: str) -> None:
@@ -223,10 +260,7 @@ class JobRunner:
         job = ctx.job
         if isinstance(outcome, JobCancelled):
             self._repository.finish(
-                job.id,
-                worker,
-                status=JobStatus.CANCELLED,
-                error=("cancelled", "cancelled on request"),
+                job.id, worker, status=JobStatus.CANCELLED, error=CANCELLED_ERROR
             )
             return
         if isinstance(outcome, ImajinError):
