@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Protocol
 
-import httpx
+
+class Lines(Protocol):
+    """A streamed response: httpx's, or the test client's (its own copy of httpx)."""
+
+    def iter_lines(self) -> Iterator[str]: ...
 
 
-def read_sse(response: httpx.Response, *, limit: int = 1000) -> list[dict[str, object]]:
+def read_sse(response: Lines, *, limit: int = 1000) -> list[dict[str, object]]:
     """Parse an SSE stream into [{id, event, data}] until it ends or ``limit`` events."""
     events: list[dict[str, object]] = []
     current: dict[str, object] = {}
