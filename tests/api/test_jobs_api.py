@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
@@ -18,6 +17,7 @@ from imajin.store.migrate import upgrade
 from imajin.wiring import Platform, build_platform
 from tests.conftest import LiveServer
 from tests.jobs.conftest import noop
+from tests.support.sse import read_sse
 
 
 @pytest.fixture
@@ -29,25 +29,6 @@ def server(tmp_path: object) -> Iterator[tuple[LiveServer, Platform]]:
     with LiveServer(app) as live:
         yield live, platform
     platform.close()
-
-
-def read_sse(response: httpx.Response, *, limit: int = 1000) -> list[dict[str, object]]:
-    """Parse an SSE stream into [{id, event, data}] until it ends or ``limit`` events."""
-    events: list[dict[str, object]] = []
-    current: dict[str, object] = {}
-    for line in response.iter_lines():
-        if line.startswith(":"):
-            continue
-        if not line:
-            if current:
-                events.append(current)
-                current = {}
-                if len(events) >= limit:
-                    break
-            continue
-        key, _, value = line.partition(": ")
-        current[key] = json.loads(value) if key == "data" else value
-    return events
 
 
 def test_list_get_and_filter(server: tuple[LiveServer, Platform]) -> None:

@@ -12,6 +12,7 @@ from PIL import Image
 from imajin.jobs.models import JobStatus
 from imajin.llm import LLMTimeout
 from tests.gateway.conftest import FixedScorer, GatewayFactory
+from tests.support.sse import read_sse
 
 BLOCKED = "nude child"  # the safety suite's own hard-block example
 CHAT_PATHS = ["/v1/chat/1to1/imagegen", "/v1/chat/shorts/generate", "/v1/chat/scenes/generate"]
@@ -109,6 +110,35 @@ def test_a_blocked_expansion_is_refused(make_gateway: GatewayFactory) -> None:
     response = gateway.client.post("/v1/chat/1to1/imagegen", json={"message": "a portrait"})
     assert response.status_code == 422
     assert "caption" not in gateway.llm.steps()
+
+
+@pytest.mark.parametrize("path", CHAT_PATHS)
+def test_an_expansion_blocked_inside_the_job_keeps_its_specific_reason(
+    make_gateway: GatewayFactory, path: str
+) -> None:
+    gateway = make_gateway()
+    gateway.llm.answers["expand"] = {"prompt": BLOCKED}
+    response = gateway.client.post(path, json={"message": "a portrait"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    # The same body as a block before the job, on the field that was blocked.
+    assert (error["code"], error["reason"], error["field"]) == (
+        "policy_violation",
+        "minor_sexual",
+        "expansion",
+    )
+    # The job's record and its final event say the same.
+    [job], _total = gateway.platform.jobs.page(limit=1)
+    expected = {
+        "code": "policy_violation",
+        "message": error["message"],
+        "detail": {"field": "expansion", "reason": "minor_sexual"},
+    }
+    assert gateway.client.get(f"/api/jobs/{job.id}").json()["error"] == expected
+    with gateway.client.stream("GET", f"/api/jobs/{job.id}/events") as stream:
+        final = read_sse(stream)[-1]
+    assert final["event"] == "JOB_FAILED"
+    assert final["data"]["payload"]["error"] == expected  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from imajin.errors import Conflict, NotFound
 from imajin.events.models import PREVIEW, JobEvent
-from imajin.jobs.models import JobStatus
+from imajin.jobs.models import JobError, JobStatus
 from imajin.store.tables import utcnow
 from tests.jobs.conftest import PlatformFactory, event_types, noop
 
@@ -54,7 +54,9 @@ def test_a_job_is_claimed_once_and_finished_once(make_platform: PlatformFactory)
     assert repository.begin_attempt(job.id, "w1") is not None
     assert not repository.finish(job.id, "w2", status=JobStatus.SUCCEEDED, result={})
     assert repository.finish(job.id, "w1", status=JobStatus.SUCCEEDED, result={"ok": 1})
-    assert not repository.finish(job.id, "w1", status=JobStatus.FAILED, error=("x", "y"))
+    assert not repository.finish(
+        job.id, "w1", status=JobStatus.FAILED, error=JobError(code="x", message="y")
+    )
     final = repository.get(job.id)
     assert (final.status, final.result, final.attempts) == (JobStatus.SUCCEEDED, {"ok": 1}, 1)
     assert event_types(platform, job) == [JobEvent.QUEUED, JobEvent.STARTED, JobEvent.SUCCEEDED]

@@ -1584,6 +1584,13 @@ export interface components {
             code: string;
             /** Message */
             message: string;
+            /**
+             * Detail
+             * @description The error's fields beyond code and message, as its HTTP error body has them (`field`, a policy block's `reason`, ...); null when it has none, and for jobs that failed before imajin stored them.
+             */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** JobProgress */
         JobProgress: {

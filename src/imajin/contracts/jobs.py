@@ -23,9 +23,18 @@ class JobStatus(StrEnum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+# How a job failed. No docstring: it would become the schema's description.
 class JobError(BaseModel):
     code: str
     message: str
+    detail: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "The error's fields beyond code and message, as its HTTP error body has them "
+            "(`field`, a policy block's `reason`, ...); null when it has none, and for jobs "
+            "that failed before imajin stored them."
+        ),
+    )
 
 
 class JobProgress(BaseModel):

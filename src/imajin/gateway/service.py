@@ -63,20 +63,53 @@ ENDPOINT_OF_KIND: dict[ChatKind, EndpointName] = {
     "scenes": "scenes",
 }
 
-_ERRORS_BY_CODE: dict[str, Callable[[str], ImajinError]] = {
-    "output_blocked": OutputBlocked,
-    "policy_violation": lambda message: PolicyViolation(message, reason="hard_block"),
-    "llm_timeout": StageTimeout,
-    "llm_unavailable": StageUnavailable,
-    "invalid_input": InvalidInput,
+
+def _policy_violation(message: str, detail: dict[str, Any]) -> ImajinError:
+    # A job that failed before jobs kept their error's detail has no specific reason.
+    reason = detail.get("reason")
+    return PolicyViolation(
+        message,
+        reason=reason if isinstance(reason, str) else "hard_block",
+        field=_field_of(detail),
+    )
+
+
+def _from_message(
+    make: Callable[[str], ImajinError],
+) -> Callable[[str, dict[str, Any]], ImajinError]:
+    """A class built from its message; the field it was raised with comes back too, where
+    its class does not fix one."""
+
+    def rebuild(message: str, detail: dict[str, Any]) -> ImajinError:
+        error = make(message)
+        if error.field is None:
+            error.field = _field_of(detail)
+        return error
+
+    return rebuild
+
+
+def _field_of(detail: dict[str, Any]) -> str | None:
+    field = detail.get("field")
+    return field if isinstance(field, str) else None
+
+
+# A job's error, by code, back as the class the handler raised (from the code, message and
+# detail the job stored): the same status and the same body as before the job.
+_ERRORS_BY_CODE: dict[str, Callable[[str, dict[str, Any]], ImajinError]] = {
+    "output_blocked": _from_message(OutputBlocked),
+    "policy_violation": _policy_violation,
+    "llm_timeout": _from_message(StageTimeout),
+    "llm_unavailable": _from_message(StageUnavailable),
+    "invalid_input": _from_message(InvalidInput),
     # The profile job's (SPEC §6.2): the same class comes back, so the same status.
-    "payload_too_large": PayloadTooLarge,
-    "invalid_selfie": SelfieInvalid,
-    "minor_refused": MinorRefused,
-    "features_unavailable": FeaturesUnavailable,
-    "features_timeout": FeaturesTimeout,
-    "features_invalid": FeaturesInvalid,
-    "selfie_gone": SelfieGone,
+    "payload_too_large": _from_message(PayloadTooLarge),
+    "invalid_selfie": _from_message(SelfieInvalid),
+    "minor_refused": _from_message(MinorRefused),
+    "features_unavailable": _from_message(FeaturesUnavailable),
+    "features_timeout": _from_message(FeaturesTimeout),
+    "features_invalid": _from_message(FeaturesInvalid),
+    "selfie_gone": _from_message(SelfieGone),
 }
 
 
@@ -310,4 +343,4 @@ def _result_of(job: Job) -> dict[str, Any]:
     make = _ERRORS_BY_CODE.get(error.code)
     if make is None:
         raise UpstreamError(f"job {job.id} failed: {error.code}: {error.message}")
-    raise make(error.message)
+    raise make(error.message, error.detail or {})

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.contracts.jobs import JobError, JobProgress, JobPublic, JobStatus
+from imajin.errors import ImajinError
 from imajin.storage.url_signing import Sign, sign_urls
 from imajin.store.tables import JobRow
 
-__all__ = ["Job", "JobError", "JobProgress", "JobPublic", "JobSpec", "JobStatus", "public_job"]
+__all__ = [
+    "Job",
+    "JobError",
+    "JobProgress",
+    "JobPublic",
+    "JobSpec",
+    "JobStatus",
+    "job_error_of",
+    "public_job",
+]
 
 
 class JobSpec(BaseModel):
@@ -64,7 +75,9 @@ class Job(BaseModel):
     def of(cls, row: JobRow) -> Job:
         error = None
         if row.error_code is not None:
-            error = JobError(code=row.error_code, message=row.error_message or "")
+            error = JobError(
+                code=row.error_code, message=row.error_message or "", detail=row.error_detail
+            )
         return cls(
             id=row.id,
             kind=row.kind,
@@ -88,6 +101,17 @@ class Job(BaseModel):
             finished_at=row.finished_at,
             heartbeat_at=row.heartbeat_at,
         )
+
+
+def job_error_of(error: ImajinError) -> JobError:
+    """How a job that raised ``error`` failed: its code, message and the rest of its HTTP
+    body (``field``, a policy block's ``reason`` …), so the error can be rebuilt as it was."""
+    body = error.to_dict()
+    detail = {key: value for key, value in body.items() if key not in ("code", "message")}
+    # Stored as JSON with the job's final state: a value JSON cannot hold must not keep
+    # the job from finishing, so it is kept as its text.
+    detail = json.loads(json.dumps(detail, default=str))
+    return JobError(code=error.code, message=error.message, detail=detail or None)
 
 
 def public_job(job: Job, *, sign: Sign | None = None) -> JobPublic:

@@ -20,13 +20,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Update, delete, func, select, update
+from sqlalchemy import CursorResult, Update, delete, func, null, select, update
 from sqlalchemy.orm import Session
 
 from imajin.events.models import PREVIEW, JobEvent
 from imajin.events.outbox import record_event
 from imajin.jobs.errors import JobFinished, JobNotFound
-from imajin.jobs.models import Job, JobSpec, JobStatus
+from imajin.jobs.models import Job, JobError, JobSpec, JobStatus
 from imajin.store.database import Database
 from imajin.store.tables import BatchRow, EventRow, JobRow, utcnow
 
@@ -61,6 +61,13 @@ def _payload(row: JobRow, **extra: Any) -> dict[str, Any]:
         "attempt": row.attempts,
         **extra,
     }
+
+
+def _error_columns(error: JobError) -> dict[str, Any]:
+    # SQL NULL for no detail (a JSON column would store None as JSON ``null``), as on the
+    # rows written before the column existed.
+    detail = error.detail if error.detail is not None else null()
+    return {"error_code": error.code, "error_message": error.message, "error_detail": detail}
 
 
 class JobRepository:
@@ -419,7 +426,7 @@ class JobRepository:
         *,
         status: JobStatus,
         result: dict[str, Any] | None = None,
-        error: tuple[str, str] | None = None,
+        error: JobError | None = None,
         in_transaction: Callable[[Session], None] | None = None,
     ) -> bool:
         """Move a running job of ``worker_id`` to a final state; False if it was not ours.
@@ -442,7 +449,7 @@ class JobRepository:
                 "result": result,
             }
             if error is not None:
-                values["error_code"], values["error_message"] = error
+                values.update(_error_columns(error))
             moved = _changed(
                 session,
                 update(JobRow)
@@ -461,7 +468,7 @@ class JobRepository:
             duration = (now - row.started_at).total_seconds() if row.started_at else None
             extra: dict[str, Any] = {"finishedAt": now.isoformat(), "durationS": duration}
             if error is not None:
-                extra["error"] = {"code": error[0], "message": error[1]}
+                extra["error"] = error.model_dump(mode="json")
             record_event(
                 session, event_type, _payload(row, **extra), job_id=job_id, subject=row.group_id
             )
@@ -560,21 +567,15 @@ class JobRepository:
                 f"worker {previous_worker} was lost on attempt {row.attempts} of {row.max_attempts}"
             )
             status = JobStatus.CANCELLED if row.cancel_requested else JobStatus.FAILED
+            lost = JobError(code="worker_lost", message=reason)
             moved = _changed(
                 session,
                 base.values(
-                    status=status.value,
-                    finished_at=now,
-                    updated_at=now,
-                    error_code="worker_lost",
-                    error_message=reason,
+                    status=status.value, finished_at=now, updated_at=now, **_error_columns(lost)
                 ),
             )
             event_type = JobEvent.CANCELLED if row.cancel_requested else JobEvent.FAILED
-            extra = {
-                "error": {"code": "worker_lost", "message": reason},
-                "finishedAt": now.isoformat(),
-            }
+            extra = {"error": lost.model_dump(mode="json"), "finishedAt": now.isoformat()}
         if moved != 1:
             return None
         session.refresh(row)

@@ -10,13 +10,13 @@ from typing import Any
 
 from imajin.errors import ImajinError
 from imajin.jobs.handlers import BatchRule, HandlerRegistry, JobCancelled, JobContext, Outcome
-from imajin.jobs.models import Job, JobStatus
+from imajin.jobs.models import Job, JobError, JobStatus, job_error_of
 from imajin.jobs.repository import JobRepository
 
 logger = logging.getLogger(__name__)
 
 GATHER_POLL_S = 0.02  # how often a gathering worker looks for more compatible jobs
-CANCELLED_ERROR = ("cancelled", "cancelled on request")
+CANCELLED_ERROR = JobError(code="cancelled", message="cancelled on request")
 
 
 class Heartbeats:
@@ -266,7 +266,7 @@ class JobRunner:
         if isinstance(outcome, ImajinError):
             ctx.logger.warning("job failed: %s", outcome.message)
             self._repository.finish(
-                job.id, worker, status=JobStatus.FAILED, error=(outcome.code, outcome.message)
+                job.id, worker, status=JobStatus.FAILED, error=job_error_of(outcome)
             )
             return
         if isinstance(outcome, BaseException):
@@ -275,7 +275,9 @@ class JobRunner:
                 job.id,
                 worker,
                 status=JobStatus.FAILED,
-                error=("handler_error", f"{type(outcome).__name__}: {outcome}"),
+                error=JobError(
+                    code="handler_error", message=f"{type(outcome).__name__}: {outcome}"
+                ),
             )
             return
 

@@ -99,6 +99,8 @@ class JobRow(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error_code: Mapped[str | None] = mapped_column(String(64), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
+    # The error's structured fields (``JobError.detail``), so a caller can rebuild the error.
+    error_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     worker_id: Mapped[str | None] = mapped_column(String(200), default=None)
     group_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
