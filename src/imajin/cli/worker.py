@@ -44,6 +44,7 @@ def worker(
         make_celery,
         queue_name,
     )
+    from imajin.jobs.redelivery import LostWorkerWait  # noqa: PLC0415
     from imajin.logs import configure_logging  # noqa: PLC0415
     from imajin.store.migrate import current_revision, head_revision  # noqa: PLC0415
     from imajin.wiring import build_platform  # noqa: PLC0415
@@ -65,6 +66,10 @@ def worker(
             heartbeats=platform.heartbeats,
             name=worker_name,
             gather_s=platform.settings.jobs.batch_window_ms / 1000,
+            lost_worker_wait=LostWorkerWait.after(
+                stale_after_s=settings.jobs.stale_after_s,
+                heartbeat_interval_s=settings.jobs.heartbeat_interval_s,
+            ),
         )
     )
     celery = make_celery(settings.jobs)

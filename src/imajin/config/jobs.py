@@ -15,6 +15,11 @@ class QueueSettings(_Section):
     capacity: int = Field(100, ge=1, description="Queued + running jobs admitted before 429.")
 
 
+_AMQP_REDELIVERY_WAIT_S = 30.0
+_REDIS_RESTORE_MAX_S = 10
+_REDIS_LONGEST_WAITED_VISIBILITY_S = 120
+
+
 class CelerySettings(_Section):
     broker_url: str = Field(
         "redis://127.0.0.1:6379/0", description="redis://... or amqp://user:pass@host:5672//"
@@ -24,6 +29,32 @@ class CelerySettings(_Section):
         3600, ge=1, description="Redis only: an unacknowledged message is re-delivered after this."
     )
     connect_timeout_s: float = Field(3.0, gt=0, description="Broker connect timeout at submit.")
+    redelivery_wait_s: float | None = Field(
+        None,
+        ge=0,
+        description="How long a job with a message payload (a profile selfie) re-queued after "
+        "its worker was lost waits for the broker to re-deliver its message, payload "
+        "included, before it is sent again without one (then it fails selfie_gone). "
+        "null: 30 on RabbitMQ (a dead worker's message returns at once); on Redis "
+        "visibility_timeout_s + 10 when visibility_timeout_s <= 120, else 0 (it returns "
+        "too late to wait for); 0: never wait.",
+    )
+
+    @property
+    def redis_restore_interval_s(self) -> float:
+        """How often Redis workers put back messages unacknowledged past the visibility
+        timeout (kombu's default sweep, every 100 s, would add more than most waits)."""
+        return float(min(_REDIS_RESTORE_MAX_S, self.visibility_timeout_s))
+
+    def redelivery_wait(self) -> float:
+        """``redelivery_wait_s``, or the default for this broker (see its description)."""
+        if self.redelivery_wait_s is not None:
+            return self.redelivery_wait_s
+        if not self.broker_url.startswith(("redis://", "rediss://")):
+            return _AMQP_REDELIVERY_WAIT_S
+        if self.visibility_timeout_s > _REDIS_LONGEST_WAITED_VISIBILITY_S:
+            return 0.0
+        return self.visibility_timeout_s + self.redis_restore_interval_s
 
 
 class JobsSettings(_Section):

@@ -9,8 +9,10 @@ Under the Celery dispatcher the job runs in another process: :class:`SelfieCarri
 gives the inbox's bytes to the job's broker message (a transient, acknowledged-late
 message: a worker that dies mid-job leaves it to be re-delivered, selfie included)
 and the inbox forgets them once it is sent; the handler takes them from its context.
-A job that finds no selfie (sent again without its message, e.g. re-queued by the
-reaper; or the server restarted) fails with :class:`SelfieGone`.
+A job re-queued by the reaper waits ``jobs.celery.redelivery_wait_s`` for that
+re-delivery (:mod:`imajin.jobs.redelivery`). A job that finds no selfie (sent again
+without its message when none came back in time; or the server restarted) fails
+with :class:`SelfieGone`.
 
 With ``keep_selfies: true`` the bytes go under ``<data_dir>/selfies`` instead
 (:class:`SelfieStore`): any worker on the same volume can read them, they are

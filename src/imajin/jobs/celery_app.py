@@ -8,7 +8,8 @@ message of a job another worker claimed into its batch.
 A message may also carry a job's *payload* (base64 in ``kwargs``; see
 :class:`~imajin.jobs.handlers.MessagePayload`): bytes that travel only through the
 broker, never the store. Being acknowledged late, a message re-delivered after its
-worker died still carries them; once acknowledged, the broker forgets them.
+worker died still carries them (and runs the re-queued job: :mod:`imajin.jobs.redelivery`);
+once acknowledged, the broker forgets them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imajin.config.jobs import JobsSettings
+from imajin.jobs.redelivery import LostWorkerWait
 from imajin.jobs.runner import Heartbeats, JobRunner
 from imajin.jobs.workers import worker_id
 
@@ -66,7 +68,13 @@ def make_celery(settings: JobsSettings) -> Celery:
         task_default_queue=queue_name(settings, "default"),
         broker_connection_timeout=settings.celery.connect_timeout_s,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.celery.visibility_timeout_s},
+        broker_transport_options={
+            "visibility_timeout": settings.celery.visibility_timeout_s,
+            # Redis only: a dead worker's message is back within this of its timeout, so a
+            # job waiting for it (``redelivery_wait_s``) gets it; one scan per sweep.
+            "unacked_restore_interval": settings.celery.redis_restore_interval_s,
+            "unacked_restore_throttle": 1,
+        },
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
     )
@@ -83,6 +91,8 @@ class WorkerRuntime:
     name: str = "celery"
     gather_s: float = 0.0
     """How long a batchable job waits for compatible queued jobs (``jobs.batch_window_ms``)."""
+    lost_worker_wait: LostWorkerWait | None = None
+    """How long a message with a payload waits for its job's lost worker to be reaped."""
 
 
 _runtime: WorkerRuntime | None = None
@@ -100,7 +110,11 @@ def _run_job(job_id: str, payload: str | None = None) -> dict[str, Any]:
     data = _decoded(payload)
     del payload  # the handler gets the only copy this function keeps
     ran = _runtime.runner.run_by_id(
-        job_id, worker_id(_runtime.name), gather_s=_runtime.gather_s, payload=data
+        job_id,
+        worker_id(_runtime.name),
+        gather_s=_runtime.gather_s,
+        payload=data,
+        lost_worker_wait=_runtime.lost_worker_wait,
     )
     return {"jobId": job_id, "ran": ran}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 
 from imajin.config.jobs import JobsSettings
 from imajin.errors import ServiceUnavailable
@@ -15,10 +16,11 @@ from imajin.jobs.celery_app import (
     payload_repr,
     queue_name,
 )
-from imajin.jobs.handlers import MessagePayload
+from imajin.jobs.handlers import MessagePayloads
 from imajin.jobs.models import Job
 from imajin.jobs.reaper import Reaper
 from imajin.jobs.repository import JobRepository
+from imajin.store.tables import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,9 @@ class CeleryDispatcher:
     ``payloads`` (the handler registry) gives the bytes a job's message carries: a
     kind's payload waits in this process until its message is sent, then only the
     broker holds it. A job sent again after that (re-queued by the reaper, or pumped
-    by another node) goes without one, and its handler says so.
+    by another node) goes without one, and its handler says so. So a re-queued job of
+    such a kind is not sent again for ``redelivery_wait_s``: the broker re-delivers its
+    first message (acknowledged late), payload included, and that claims it.
     """
 
     def __init__(
@@ -42,7 +46,7 @@ class CeleryDispatcher:
         repository: JobRepository,
         settings: JobsSettings,
         *,
-        payloads: MessagePayload | None = None,
+        payloads: MessagePayloads | None = None,
     ) -> None:
         self._repository = repository
         self._settings = settings
@@ -109,10 +113,19 @@ class CeleryDispatcher:
     def _pump(self, stop: threading.Event) -> None:
         while not stop.wait(self._settings.poll_interval_s):
             try:
-                for job in self._repository.undispatched():
+                for job in self._undispatched():
                     self._send(job)
             except Exception as exc:
                 logger.warning("broker still unreachable (%s); will retry", type(exc).__name__)
+
+    def _undispatched(self) -> list[Job]:
+        held = self._payloads.payload_kinds if self._payloads is not None else []
+        wait_s = self._settings.celery.redelivery_wait()
+        if not held or wait_s <= 0:
+            return self._repository.undispatched()
+        return self._repository.undispatched(
+            held_kinds=held, requeued_before=utcnow() - timedelta(seconds=wait_s)
+        )
 
 
 def _broker_priority(priority: int) -> int:

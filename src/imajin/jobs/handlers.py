@@ -122,6 +122,15 @@ class MessagePayload(Protocol):
         ...
 
 
+class MessagePayloads(MessagePayload, Protocol):
+    """The message payloads of every kind that has one (the handler registry)."""
+
+    @property
+    def payload_kinds(self) -> list[str]:
+        """The kinds whose messages carry a payload from this process."""
+        ...
+
+
 Outcome = dict[str, Any] | None | BaseException
 """What one job of a batch came to: its result, or the error that ended it."""
 
@@ -217,6 +226,10 @@ class HandlerRegistry:
         source = self._payloads.get(job.kind)
         if source is not None:
             source.sent(job)
+
+    @property
+    def payload_kinds(self) -> list[str]:
+        return sorted(self._payloads)
 
     def batch_rule(self, kind: str) -> BatchRule | None:
         """The batch rule of ``kind``, if its jobs may run together."""

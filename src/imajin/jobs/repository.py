@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, Update, delete, func, null, select, update
+from sqlalchemy import CursorResult, Update, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from imajin.events.models import PREVIEW, JobEvent
@@ -609,14 +609,31 @@ class JobRepository:
         with self._database.session() as session:
             session.execute(update(JobRow).where(JobRow.id == job_id).values(dispatched_at=None))
 
-    def undispatched(self, *, limit: int = 100) -> list[Job]:
-        """Queued jobs not handed to the broker (it was down, or they were re-queued)."""
+    def undispatched(
+        self,
+        *,
+        limit: int = 100,
+        held_kinds: Sequence[str] = (),
+        requeued_before: datetime | None = None,
+    ) -> list[Job]:
+        """Queued jobs not handed to the broker (it was down, or they were re-queued).
+
+        Jobs of ``held_kinds`` re-queued after ``requeued_before`` are left out: their first
+        message (with its payload) is still the broker's to re-deliver.
+        """
+        query = select(JobRow).where(JobRow.status == QUEUED, JobRow.dispatched_at.is_(None))
+        if held_kinds and requeued_before is not None:
+            # A queued job that has started was re-queued, and its updated_at says when.
+            query = query.where(
+                or_(
+                    JobRow.kind.not_in(held_kinds),
+                    JobRow.started_at.is_(None),
+                    JobRow.updated_at <= requeued_before,
+                )
+            )
         with self._database.session() as session:
             rows = session.scalars(
-                select(JobRow)
-                .where(JobRow.status == QUEUED, JobRow.dispatched_at.is_(None))
-                .order_by(JobRow.priority.desc(), JobRow.created_at)
-                .limit(limit)
+                query.order_by(JobRow.priority.desc(), JobRow.created_at).limit(limit)
             ).all()
             return [Job.of(row) for row in rows]
 

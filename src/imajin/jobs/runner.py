@@ -11,6 +11,7 @@ from typing import Any
 from imajin.errors import ImajinError
 from imajin.jobs.handlers import BatchRule, HandlerRegistry, JobCancelled, JobContext, Outcome
 from imajin.jobs.models import Job, JobError, JobStatus, job_error_of
+from imajin.jobs.redelivery import LostWorkerWait, claim_after_lost_worker
 from imajin.jobs.repository import JobRepository
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,13 @@ class JobRunner:
         self._progress_interval_s = progress_interval_s
 
     def run_by_id(
-        self, job_id: str, worker: str, *, gather_s: float = 0.0, payload: bytes | None = None
+        self,
+        job_id: str,
+        worker: str,
+        *,
+        gather_s: float = 0.0,
+        payload: bytes | None = None,
+        lost_worker_wait: LostWorkerWait | None = None,
     ) -> bool:
         """Claim and run ``job_id``; False when it is not queued (a duplicate delivery, or a
         job another worker took into its batch).
@@ -96,8 +103,13 @@ class JobRunner:
             gather_s: How long to keep gathering compatible queued jobs into its batch.
             payload: Bytes its broker message carried, for its handler only (companions
                 gathered into its batch get none: no message of theirs was read).
+            lost_worker_wait: With a payload, a job still running on another worker is
+                watched this long for the reaper to re-queue it (a re-delivery after its
+                worker died is the payload's only copy), see :mod:`imajin.jobs.redelivery`.
         """
         job = self._repository.claim(job_id, worker)
+        if job is None and payload is not None and lost_worker_wait is not None:
+            job = claim_after_lost_worker(self._repository, job_id, worker, wait=lost_worker_wait)
         if job is None:
             logger.info("job %s is not queued (already run or running); skipping", job_id)
             return False
