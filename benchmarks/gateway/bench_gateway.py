@@ -1,7 +1,7 @@
 """Gateway benchmark: `/v1/chat/shorts/generate` on the tiny Z-Image, local vs Celery.
 
     .venv/bin/python -m benchmarks.gateway.bench_gateway [--requests 20] [--concurrency 4]
-        [--broker redis://127.0.0.1:6379/0]
+        [--check-images 20] [--broker redis://127.0.0.1:6379/0]
 
 Reports, in one run:
 - per-stage latency (p50/p95) from each job's own timings (shorten, expand, generate,
@@ -214,6 +214,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="requests per measurement")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight")
     parser.add_argument(
+        "--check-images", type=int, default=20, help="images per size timing the output check"
+    )
+    parser.add_argument(
         "--broker",
         default=os.environ.get("IMAJIN_TEST_REDIS_URL"),
         help="Celery broker URL (omit to skip the Celery run)",
@@ -233,7 +236,7 @@ def main() -> None:
                 local["stages"]["request"]
             )
             print(f"ratio  : celery/local requests/s {ratio:.2f}, request p50 {p50:.2f}×")
-        check = bench_classifier(20)
+        check = bench_classifier(args.check_images)
         generate_p50 = statistics.median(local["stages"]["generate"])
         print(
             f"check  : {check['64px_ms']:.1f} ms per 64 px image, {check['1024px_ms']:.1f} ms "

@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from benchmarks.gpu.bench_gpu import COLUMNS, FULL_CASES, device_peak_tflops, meta_flops_per_step
 from benchmarks.gpu.full_size import build_full_size
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.benchmarks import run_benchmark
 
 # Parameter counts of the published checkpoints (millions, rounded): a wrong value in
 # any config (a layer count, a width, a head size) moves at least one of them.
@@ -49,25 +45,19 @@ def test_peak_is_the_override_else_none_on_a_cpu() -> None:
     assert device_peak_tflops(torch.device("cpu"), None)[0] is None
 
 
-@pytest.mark.slow
-def test_tiny_run_prints_a_row_per_model_variant_and_batch(tmp_path: Path) -> None:
-    table = tmp_path / "table.md"
-    command = [sys.executable, "-m", "benchmarks.gpu.bench_gpu", "--tiny", "--threads", "1"]
-    command += ["--repeats", "1", "--output", str(table)]
-    completed = subprocess.run(
-        command,
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+def tiny_run(table: Path, *args: str) -> list[list[str]]:
+    """``bench_gpu --tiny ARGS`` as a real subprocess: the cells of its markdown table."""
+    tiny = ["--tiny", "--threads", "1", "--repeats", "1", "--output", str(table), *args]
+    run_benchmark("benchmarks.gpu.bench_gpu", *tiny)
     lines = table.read_text(encoding="utf-8").splitlines()
     assert "| " + " | ".join(COLUMNS) + " |" in lines
     rows = [line.strip("|").split(" | ") for line in lines if line.startswith("| ")][1:]
-    cells = [[cell.strip() for cell in row] for row in rows]
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+@pytest.mark.slow
+def test_tiny_run_prints_a_row_per_model_variant_and_batch(tmp_path: Path) -> None:
+    cells = tiny_run(tmp_path / "table.md")
     assert {(row[0], row[4], row[5]) for row in cells} == {
         (model, variant, batch)
         for model in ("SD 1.5", "SDXL", "Z-Image")
@@ -91,3 +81,14 @@ def test_tiny_run_prints_a_row_per_model_variant_and_batch(tmp_path: Path) -> No
         one, two = flops[(model, "engine", "1")], flops[(model, "engine", "2")]
         assert two == pytest.approx(2 * one, rel=1e-3)
     assert flops[("Z-Image", "engine", "2")] > flops[("Z-Image", "engine", "1")]
+
+
+@pytest.mark.slow
+def test_tiny_run_of_the_narrower_documented_selection(tmp_path: Path) -> None:
+    # docs/operations.md: `bench_gpu --models sdxl --batches 1,8`, here with --tiny.
+    cells = tiny_run(tmp_path / "table.md", "--models", "sdxl", "--batches", "1,8")
+    assert sorted((row[0], row[4], row[5]) for row in cells) == [
+        ("SDXL", variant, batch) for variant in ("diffusers", "engine") for batch in ("1", "8")
+    ]
+    flops = {(row[4], row[5]): float(row[10]) for row in cells}
+    assert flops[("engine", "8")] == pytest.approx(8 * flops[("engine", "1")], rel=1e-3)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from typer.testing import CliRunner
 from imajin import __version__
 from imajin.cli import app
 from imajin.keys.models import hash_key
-from tests.conftest import free_port
+from tests.support.serve import imajin_serve
 
 runner = CliRunner()
 
@@ -133,30 +132,9 @@ def test_serve_refuses_public_bind_without_keys(env: Path) -> None:
 @pytest.fixture
 def served(env: Path) -> Iterator[str]:
     """`imajin serve` as a real process, the way `make run` starts it."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "imajin", "serve", "--port", str(port)],
-        env={**os.environ, "IMAJIN_DATA_DIR": str(env / "data")},
-        cwd=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(process.stdout.read() if process.stdout else "") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    environ = {**os.environ, "IMAJIN_DATA_DIR": str(env / "data")}
+    with imajin_serve(cwd=env, environ=environ) as server:
+        yield server.url
 
 
 def test_serve_answers_health_and_migrates(served: str, env: Path) -> None:

@@ -14,8 +14,12 @@ if TYPE_CHECKING:
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option(help="Bind address [default: server.host].")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port [default: server.port].")] = None,
+    # show_default, not "[default: …]" in the help: Rich reads square brackets as markup
+    # and `--help` printed "Bind address ." with the default gone.
+    host: Annotated[
+        str | None, typer.Option(help="Bind address.", show_default="server.host")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.", show_default="server.port")] = None,
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Allow a non-loopback bind without API keys.")
     ] = False,
