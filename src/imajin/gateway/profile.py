@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from imajin.engine.engine import GeneratedImage
 
 AVATARS_DIR = "profiles"
+PRIVATE_RESULT_KEYS = ("features", "prompt_used")
+"""Result keys made of the selfie's features: kept only with ``store_feature_text``."""
 
 
 class FeatureSource(Protocol):
@@ -113,6 +115,9 @@ class ProfileRenderer:
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         params = ProfileParams.model_validate(ctx.job.params)
+        if not self._settings.store_feature_text:
+            # The answer carries them once; the job's row forgets them (SPEC §6.2 privacy).
+            ctx.deliver_once(*PRIVATE_RESULT_KEYS, ttl_s=self._settings.unread_features_ttl_s)
         timings: dict[str, float] = {}
         result: dict[str, Any] = {"selfie_id": params.selfie_id if params.keep_selfie else None}
         features = params.features

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
+from imajin.jobs.deliver_once import DeliverOnce
 from imajin.jobs.errors import UnknownJobKind
 from imajin.jobs.models import Job
 
@@ -59,6 +60,7 @@ class JobContext:
     _min_interval_s: float = 0.2
     _last_report: float = 0.0
     _payload: bytes | None = None
+    _deliver_once: DeliverOnce | None = None
 
     def take_payload(self) -> bytes | None:
         """The bytes this job's message carried (None: it carried none), handed over once:
@@ -89,6 +91,11 @@ class JobContext:
         progress = self.job.progress
         if self._progress(progress.step, progress.total, progress.message, {}):
             raise JobCancelled(f"job {self.job.id} was cancelled")
+
+    def deliver_once(self, *keys: str, ttl_s: float) -> None:
+        """Keep these keys of the result in the store only until they are first delivered,
+        or ``ttl_s`` after the job ends if nobody reads them (:mod:`imajin.jobs.deliver_once`)."""
+        self._deliver_once = DeliverOnce(keys=keys, ttl_s=ttl_s)
 
     def on_success(self, write: Callable[[Session], None]) -> None:
         """Run ``write`` in the transaction that marks the job succeeded."""
