@@ -159,3 +159,22 @@ def test_off_unread_features_go_after_the_ttl(make_profiles: ProfileFactory) -> 
     assert feature_text_in(stored_text(platform)) == []
     result = profiles.client.get(f"/api/jobs/{unread}").json()["result"]
     assert result["features"] is None and result["image_base64"]
+
+
+def test_off_generate_keeps_no_given_features_once_its_job_ends(
+    make_profiles: ProfileFactory,
+) -> None:
+    profiles = make_profiles(**OFF)
+    client = profiles.client
+    answer = client.post("/v1/profile/generate", json={"features": ADULT_FEATURES, "seed": 3})
+    assert answer.status_code == 200, answer.text
+    assert "freckles" in answer.json()["prompt_used"]
+    assert feature_text_in(stored_text(profiles.platform)) == []
+    # A job cancelled on its way ends without them too (its kind's settle hook).
+    slow = make_profiles(IMAJIN_GATEWAY__ENDPOINTS__PROFILE__TIMEOUT_S="0.01", **OFF)
+    pending = slow.client.post("/v1/profile/generate", json={"features": ADULT_FEATURES})
+    assert pending.status_code == 202, pending.text
+    job_id = pending.json()["job_id"]
+    assert slow.client.delete(f"/api/jobs/{job_id}").status_code == 200
+    assert finished(slow.platform, job_id).status == "cancelled"
+    assert feature_text_in(stored_text(slow.platform)) == []

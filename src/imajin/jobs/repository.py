@@ -252,6 +252,15 @@ class JobRepository:
         )
         return int(session.execute(query).scalar_one())
 
+    @staticmethod
+    def forget_params(session: Session, job_id: str, keys: Sequence[str]) -> None:
+        """Drop ``keys`` from the job's params, in ``session`` (a kind's final write or settle
+        hook: the transaction that ends the job, when nothing will run it again)."""
+        params = session.scalar(select(JobRow.params).where(JobRow.id == job_id))
+        if params and any(key in params for key in keys):
+            kept = {key: value for key, value in params.items() if key not in keys}
+            session.execute(update(JobRow).where(JobRow.id == job_id).values(params=kept))
+
     # -- claiming and running ----------------------------------------------------------------
 
     def claim_next(self, worker_id: str, *, queues: Sequence[str] = ()) -> Job | None:
