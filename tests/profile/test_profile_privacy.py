@@ -66,13 +66,21 @@ def finished(platform: Platform, job_id: str, timeout_s: float = 60.0) -> Job:
 
 
 @pytest.mark.parametrize("path", ["/v1/profile/analyze", "/v1/profile/create"])
-def test_off_the_answer_has_the_features_and_no_store_keeps_them(
+def test_on_the_job_keeps_the_features_off_only_the_answer_has_them(
     make_profiles: ProfileFactory,
     vision_model: FakeOpenAIServer,
     caplog: pytest.LogCaptureFixture,
     path: str,
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # Kept on (the default): in the row, and for every read, not only the first.
+    kept = make_profiles(vision=vision_model.base_url)
+    job_id = upload(kept.client, path, astronaut_jpeg()).json()["job_id"]
+    assert "freckles" in feature_text_in(stored_text(kept.platform))
+    for _read in range(2):
+        result = kept.client.get(f"/api/jobs/{job_id}").json()["result"]
+        assert result["features"] == ADULT_FEATURES and "deliverOnce" not in result
+    caplog.clear()
     profiles = make_profiles(vision=vision_model.base_url, **OFF)
     answer = upload(profiles.client, path, astronaut_jpeg())
     assert answer.status_code == 200, answer.text
@@ -87,19 +95,6 @@ def test_off_the_answer_has_the_features_and_no_store_keeps_them(
     result = profiles.client.get(f"/api/jobs/{body['job_id']}").json()["result"]
     assert result["features"] is None and result["deliverOnce"] == ["features", "prompt_used"]
     assert result["face"]["detected"] is True  # the rest of the result stays
-
-
-def test_on_the_job_keeps_its_features(
-    make_profiles: ProfileFactory, vision_model: FakeOpenAIServer
-) -> None:
-    profiles = make_profiles(vision=vision_model.base_url)
-    answer = upload(profiles.client, "/v1/profile/create", astronaut_jpeg())
-    assert answer.status_code == 200, answer.text
-    job_id = answer.json()["job_id"]
-    assert "freckles" in feature_text_in(stored_text(profiles.platform))
-    for _read in range(2):  # every read, not only the first
-        result = profiles.client.get(f"/api/jobs/{job_id}").json()["result"]
-        assert result["features"] == ADULT_FEATURES and "deliverOnce" not in result
 
 
 def accepted_job(profiles: Profiles) -> str:

@@ -47,8 +47,9 @@ def list_jobs(
     "/{job_id}", response_model=JobPublic, dependencies=[ReadAccess], responses=error_responses(404)
 )
 def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
-    """The job; a finished job's deliver-once result keys (a selfie's features when
-    ``gateway.profile.store_feature_text`` is off) come to the first read only."""
+    """One job. With `gateway.profile.store_feature_text` off, a profile job's `features`
+    and `prompt_used` come to the first read after it ended (within
+    `gateway.profile.unread_features_ttl_s`); later reads get null."""
     return public_job(jobs.deliver(job_id), sign=sign)
 
 
