@@ -36,9 +36,12 @@ from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform, build_platform
 from tests.profile.conftest import (
+    ADULT_FEATURES,
     TINY_MODEL,
     astronaut_jpeg,
     encode,
+    feature_text_in,
+    stored_text,
     upload,
     vision_config,
     vision_server,
@@ -240,6 +243,24 @@ def test_a_worker_killed_mid_job_ends_the_job_with_its_selfie_or_selfie_gone(
         assert "gateway.profile.keep_selfies" in done.error.message
         assert len(cluster.vision.requests) == 1
     assert _only_job(cluster.platform).id == pending.job_id
+
+
+# One broker is enough: the features never travel in a message, only in the job's row.
+@pytest.mark.parametrize("cluster", ["redis"], indirect=True)
+def test_a_worker_without_feature_text_leaves_the_features_in_no_row_or_log(
+    cluster: Cluster,
+) -> None:
+    cluster.env["IMAJIN_GATEWAY__PROFILE__STORE_FEATURE_TEXT"] = "false"
+    cluster.env["IMAJIN_LOGGING__LEVEL"] = "DEBUG"
+    cluster.start_worker("profiles")
+    cluster.wait_ready()
+
+    response = upload(cluster.client, "/v1/profile/create", astronaut_jpeg())
+
+    assert response.status_code == 200, (response.text, cluster.logs())
+    assert response.json()["features"] == ADULT_FEATURES
+    assert feature_text_in(stored_text(cluster.platform)) == []
+    assert feature_text_in(cluster.logs()) == []
 
 
 def _redis_values(client: redis.Redis, prefix: str) -> list[bytes]:

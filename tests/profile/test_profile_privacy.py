@@ -12,35 +12,24 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from imajin.jobs.models import Job
 from imajin.llm.testing import FakeOpenAIServer, FakeReply
-from imajin.store.tables import Base, utcnow
+from imajin.store.tables import utcnow
 from imajin.wiring import Platform
 from tests.profile.conftest import (
     ADULT_FEATURES,
     ProfileFactory,
     Profiles,
     astronaut_jpeg,
+    feature_text_in,
+    stored_text,
     upload,
     vision_server,
 )
 
 OFF = {"IMAJIN_GATEWAY__PROFILE__STORE_FEATURE_TEXT": "false"}
-# Feature values (and their prompt phrases) that nothing else in the store says.
-FEATURE_TEXT = ("dark_brown", "dark brown", "hazel", "freckles", "smiling")
 TTL_S = 600.0
-
-
-def stored_text(platform: Platform) -> str:
-    """Every value of every row of every table, as one text."""
-    parts: list[str] = []
-    with platform.database.session() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in session.execute(select(table)).all():
-                parts.extend(str(value) for value in row)
-    return "\n".join(parts)
 
 
 def event_stream(profiles: Profiles, job_id: str) -> str:
@@ -48,10 +37,6 @@ def event_stream(profiles: Profiles, job_id: str) -> str:
     answer = profiles.client.get(f"/api/jobs/{job_id}/events")
     assert answer.status_code == 200, answer.text
     return answer.text
-
-
-def feature_text_in(text: str) -> list[str]:
-    return [phrase for phrase in FEATURE_TEXT if phrase in text]
 
 
 def finished(platform: Platform, job_id: str, timeout_s: float = 60.0) -> Job:
