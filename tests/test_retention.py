@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from imajin.config.loader import load_settings
 from imajin.events.outbox import record_event
+from imajin.jobs.deliver_once import DeliverOnce
 from imajin.jobs.models import JobSpec, JobStatus
 from imajin.retention import RetentionSweeper
 from imajin.store.database import Database
@@ -170,3 +171,35 @@ def test_platform_start_runs_retention_from_settings(tmp_path: Path) -> None:
     finally:
         platform.close()
     assert not platform.retention.running
+
+
+def test_the_sweeper_thread_forgets_unread_deliver_once_keys_even_with_no_retention(
+    platform: Platform,
+) -> None:
+    repository = platform.jobs.repository
+    created = platform.jobs.submit(JobSpec(kind="noop"))
+    assert repository.claim(created.id, "w") and repository.begin_attempt(created.id, "w")
+    once = DeliverOnce(keys=("features",), ttl_s=0.01)
+    result = {"features": {"eye_colour": "hazel"}}
+    assert repository.finish(
+        created.id, "w", status=JobStatus.SUCCEEDED, result=result, deliver_once=once
+    )
+    background = RetentionSweeper(
+        jobs=repository,
+        events=platform.events,
+        relayed_through=platform.events.last_id,
+        history_days=0,
+        retention_days=0,
+        forget_interval_s=0.05,
+    )
+    background.start()
+    try:
+        deadline = time.monotonic() + 10
+        while repository.get(created.id).deliver_until is not None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        background.stop()
+    stored = repository.get(created.id).result
+    assert stored is not None and stored["features"] is None
+    assert job_ids(platform) == {created.id}  # no retention: the job itself stays

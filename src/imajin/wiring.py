@@ -537,6 +537,7 @@ def _profile(
         template=template,
         features_timeout_s=settings.vision.features_timeout_s
         or settings.gateway.endpoint(PROFILE_ENDPOINT).timeout_s,
+        forget_params=platform.jobs.repository.forget_params,
     )
     # Kept selfies are files any worker on the volume reads; the others travel with the
     # job's Celery message (the local dispatcher never asks: its jobs share the inbox).

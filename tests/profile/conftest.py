@@ -21,11 +21,13 @@ import yaml
 from fastapi.testclient import TestClient
 from PIL import Image
 from skimage import data
+from sqlalchemy import select
 
 from imajin.api.app import create_app
 from imajin.config.loader import load_settings
 from imajin.llm.testing import FakeOpenAIServer, schema_answer
 from imajin.store.migrate import upgrade
+from imajin.store.tables import Base
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform, PlatformOverrides, build_platform
 from tests.gateway.conftest import FixedScorer
@@ -44,6 +46,25 @@ ADULT_FEATURES: dict[str, Any] = {
     "expression": "smiling",
     "distinctive_features": ["freckles"],
 }
+
+
+# Feature values of ADULT_FEATURES (and their prompt phrases) nothing else in a store says.
+FEATURE_TEXT = ("dark_brown", "dark brown", "hazel", "freckles", "smiling")
+
+
+def feature_text_in(text: str) -> list[str]:
+    """The phrases of ``FEATURE_TEXT`` that ``text`` holds."""
+    return [phrase for phrase in FEATURE_TEXT if phrase in text]
+
+
+def stored_text(platform: Platform) -> str:
+    """Every value of every row of every table of the platform's database, as one text."""
+    parts: list[str] = []
+    with platform.database.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)).all():
+                parts.extend(str(value) for value in row)
+    return "\n".join(parts)
 
 
 def vision_server(**features: Any) -> FakeOpenAIServer:

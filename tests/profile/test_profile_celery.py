@@ -38,9 +38,12 @@ from imajin.store.migrate import upgrade
 from imajin.testing.manifest import write_tiny_manifest
 from imajin.wiring import Platform, build_platform
 from tests.profile.conftest import (
+    ADULT_FEATURES,
     TINY_MODEL,
     astronaut_jpeg,
     encode,
+    feature_text_in,
+    stored_text,
     upload,
     vision_config,
     vision_server,
@@ -256,6 +259,24 @@ def test_a_worker_killed_mid_job_completes_the_job_elsewhere_with_its_selfie(
     text = str((done.params, done.result))
     assert not any(fragment.decode("latin-1") in text for fragment in _fragments(selfie))
     assert _fragments(selfie)[2].decode("ascii") not in cluster.logs()
+
+
+# One broker is enough: the features never travel in a message, only in the job's row.
+@pytest.mark.parametrize("cluster", ["redis"], indirect=True)
+def test_a_worker_without_feature_text_leaves_the_features_in_no_row_or_log(
+    cluster: Cluster,
+) -> None:
+    cluster.env["IMAJIN_GATEWAY__PROFILE__STORE_FEATURE_TEXT"] = "false"
+    cluster.env["IMAJIN_LOGGING__LEVEL"] = "DEBUG"
+    cluster.start_worker("profiles")
+    cluster.wait_ready()
+
+    response = upload(cluster.client, "/v1/profile/create", astronaut_jpeg())
+
+    assert response.status_code == 200, (response.text, cluster.logs())
+    assert response.json()["features"] == ADULT_FEATURES
+    assert feature_text_in(stored_text(cluster.platform)) == []
+    assert feature_text_in(cluster.logs()) == []
 
 
 def _redis_values(client: redis.Redis, prefix: str) -> list[bytes]:

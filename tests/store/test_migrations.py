@@ -75,6 +75,7 @@ def test_the_error_detail_migration_goes_up_and_down_keeping_jobs(
 
     upgrade(empty_database, "0006")
     assert "error_detail" in _job_columns(empty_database)
+    upgrade(empty_database)  # the repository reads every column of the current schema
     repository = JobRepository(empty_database)
     old = repository.get("before").error
     # A job that failed before the column existed reads as it did: no detail.

@@ -148,7 +148,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Job */
+        /**
+         * Get Job
+         * @description One job. With `gateway.profile.store_feature_text` off, a profile job's `features`
+         *     and `prompt_used` come to the first read after it ended (within
+         *     `gateway.profile.unread_features_ttl_s`); later reads get null.
+         */
         get: operations["get_job_api_jobs__job_id__get"];
         put?: never;
         post?: never;

@@ -55,7 +55,8 @@ def show(ctx: typer.Context, job_id: Annotated[str, typer.Argument(help="The job
     """Everything about one job, as JSON."""
     platform = platform_from(ctx)
     try:
-        job = platform.jobs.get(job_id)
+        # The operator's look delivers nothing: deliver-once keys stay for the job's client.
+        job = platform.jobs.get(job_id).without_undelivered()
     finally:
         platform.close()
     typer.echo(json.dumps(job.model_dump(mode="json"), indent=2))

@@ -68,7 +68,17 @@ class ProfileSettings(_Section):
         7.0, gt=0, description="Kept selfies older than this are deleted."
     )
     store_feature_text: bool = Field(
-        True, description="Write the extracted features into the avatar's stored parameters."
+        True,
+        description="Keep the extracted features, and the prompt written from them, in the "
+        "avatar's stored parameters and the job's result (off: they go to the waiting request, "
+        "or the first GET /api/jobs/{id} of a 202'd job, and are then deleted).",
+    )
+    unread_features_ttl_s: float = Field(
+        600.0,
+        gt=0,
+        le=7 * 24 * 3600,
+        description="With store_feature_text off: how long a finished job's features wait for "
+        "their first read before they are deleted unread.",
     )
     avatar_template: Path | None = Field(
         None,

@@ -9,7 +9,7 @@ feature, a prompt built from them, or an image.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     from imajin.engine.engine import GeneratedImage
 
 AVATARS_DIR = "profiles"
+PRIVATE_RESULT_KEYS = ("features", "prompt_used")
+"""Result keys made of the selfie's features: kept only with ``store_feature_text``."""
+PRIVATE_PARAMS = ("features",)
+"""``/generate``'s features, in its job's params: dropped when the job ends, without it."""
+
+ForgetParams = Callable[[Session, str, Sequence[str]], None]
+"""(session ending the job, its id, keys) → drop those keys of its params
+(``JobRepository.forget_params``)."""
 
 
 class FeatureSource(Protocol):
@@ -101,6 +109,7 @@ class ProfileRenderer:
         settings: ProfileSettings,
         template: AvatarTemplate,
         features_timeout_s: float,
+        forget_params: ForgetParams,
     ) -> None:
         self._gateway = gateway
         self._detector = detector
@@ -110,9 +119,15 @@ class ProfileRenderer:
         self._settings = settings
         self.template = template
         self.features_timeout_s = features_timeout_s
+        self._forget_params = forget_params
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         params = ProfileParams.model_validate(ctx.job.params)
+        if not self._settings.store_feature_text:
+            # The answer carries them once; the job's row forgets them (SPEC §6.2 privacy).
+            ctx.deliver_once(*PRIVATE_RESULT_KEYS, ttl_s=self._settings.unread_features_ttl_s)
+            job_id = ctx.job.id
+            ctx.on_success(lambda session: self._forget_params(session, job_id, PRIVATE_PARAMS))
         timings: dict[str, float] = {}
         result: dict[str, Any] = {"selfie_id": params.selfie_id if params.keep_selfie else None}
         features = params.features
@@ -125,11 +140,14 @@ class ProfileRenderer:
         avatar = self._avatar(ctx, params, features, timings)
         return self._gateway.finish({**result, **avatar}, timings)
 
-    def settle(self, _session: Session, job: Job) -> None:
-        """A profile job that failed or was cancelled before it ran leaves no selfie in memory."""
+    def settle(self, session: Session, job: Job) -> None:
+        """A profile job that failed or was cancelled leaves no selfie in memory, nor (with
+        ``store_feature_text`` off) the features ``/generate`` was given in its row."""
         params = ProfileParams.model_validate(job.params)
         if params.selfie_id is not None:
             self._selfies.discard(params.selfie_id)
+        if not self._settings.store_feature_text:
+            self._forget_params(session, job.id, PRIVATE_PARAMS)
 
     # -- stages ------------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ from imajin.gateway.params import (
 )
 from imajin.gateway.prompts import PromptSteps
 from imajin.gateway.selfies import SelfieGone
+from imajin.jobs.deliver_once import DELIVER_ONCE_KEY
 from imajin.jobs.models import Job, JobSpec, JobStatus
 from imajin.jobs.routes import route_for_model
 from imajin.jobs.service import JobService
@@ -329,7 +330,7 @@ class Pending(Generic[R]):
         return self.answer.model_validate({**_result_of(job), "job_id": job.id})
 
 
-_JOB_ONLY = {"timings", "batchSize"}
+_JOB_ONLY = {"timings", "batchSize", DELIVER_ONCE_KEY}
 """Result keys for the job's record (GET /api/jobs/{id}), not the gateway's response."""
 
 

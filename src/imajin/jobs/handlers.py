@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from imajin.errors import InvalidInput
+from imajin.jobs.deliver_once import DeliverOnce
 from imajin.jobs.errors import UnknownJobKind
 from imajin.jobs.models import Job
 
@@ -60,6 +61,7 @@ class JobContext:
     _last_report: float = 0.0
     _payload: bytes | None = None
     _cancel_requested: Callable[[], bool] | None = None
+    _deliver_once: DeliverOnce | None = None
 
     def take_payload(self) -> bytes | None:
         """The bytes this job's message carried (None: it carried none), handed over once:
@@ -95,6 +97,11 @@ class JobContext:
         """Whether a cancel was asked for (or the job is no longer this worker's), read
         without reporting progress: for a check before costly work begins."""
         return self._cancel_requested is not None and self._cancel_requested()
+
+    def deliver_once(self, *keys: str, ttl_s: float) -> None:
+        """Keep these keys of the result in the store only until they are first delivered,
+        or ``ttl_s`` after the job ends if nobody reads them (:mod:`imajin.jobs.deliver_once`)."""
+        self._deliver_once = DeliverOnce(keys=keys, ttl_s=ttl_s)
 
     def on_success(self, write: Callable[[Session], None]) -> None:
         """Run ``write`` in the transaction that marks the job succeeded."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imajin.contracts.jobs import JobError, JobProgress, JobPublic, JobStatus
 from imajin.errors import ImajinError
+from imajin.jobs.deliver_once import scrub
 from imajin.storage.url_signing import Sign, sign_urls
 from imajin.store.tables import JobRow
 
@@ -70,6 +71,9 @@ class Job(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     heartbeat_at: datetime | None
+    deliver_until: datetime | None = Field(
+        None, description="Set while the result holds undelivered deliver-once keys."
+    )
 
     @classmethod
     def of(cls, row: JobRow) -> Job:
@@ -100,7 +104,15 @@ class Job(BaseModel):
             started_at=row.started_at,
             finished_at=row.finished_at,
             heartbeat_at=row.heartbeat_at,
+            deliver_until=row.deliver_until,
         )
+
+    def without_undelivered(self) -> Job:
+        """This job as a listing or an operator sees it: deliver-once keys not yet delivered
+        are null (only their waiter or first reader gets them, see :mod:`deliver_once`)."""
+        if self.deliver_until is None:
+            return self
+        return self.model_copy(update={"result": scrub(self.result)})
 
 
 def job_error_of(error: ImajinError) -> JobError:

@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Update, delete, func, null, or_, select, update
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from imajin.events.models import PREVIEW, JobEvent
 from imajin.events.outbox import record_event
+from imajin.jobs.deliver_once import DeliverOnce, mark, scrub
 from imajin.jobs.errors import JobFinished, JobNotFound
 from imajin.jobs.models import Job, JobError, JobSpec, JobStatus
 from imajin.store.database import Database
@@ -49,6 +50,16 @@ def _changed(session: Session, statement: Update) -> int:
 
 def _drop_previews(session: Session, job_id: str) -> None:
     session.execute(delete(EventRow).where(EventRow.job_id == job_id, EventRow.type == PREVIEW))
+
+
+def _forget_undelivered(session: Session, row: JobRow) -> int:
+    """Drop the values of ``row``'s deliver-once keys; 1 if this call did it."""
+    return _changed(
+        session,
+        update(JobRow)
+        .where(JobRow.id == row.id, JobRow.deliver_until.is_not(None))
+        .values(result=scrub(row.result), deliver_until=None),
+    )
 
 
 def _payload(row: JobRow, **extra: Any) -> dict[str, Any]:
@@ -164,6 +175,26 @@ class JobRepository:
                 raise JobNotFound(f"No job with id {job_id!r}.", field="id")
             return Job.of(row)
 
+    def deliver(self, job_id: str, *, now: datetime | None = None) -> Job:
+        """The job for the reader it is meant for (its waiter, or whoever polls it by id).
+
+        The first read of a succeeded job whose result has deliver-once keys, before its
+        ``deliver_until``, gets them and drops them from the row; a later read, or one past
+        the deadline, gets them null (:mod:`imajin.jobs.deliver_once`). Two readers at
+        the same moment may both get them: delivery is at least once.
+        """
+        with self._database.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise JobNotFound(f"No job with id {job_id!r}.", field="id")
+            job = Job.of(row)
+            if row.deliver_until is None:
+                return job
+            if (now or utcnow()) >= row.deliver_until:
+                job = job.without_undelivered()
+            _forget_undelivered(session, row)
+            return job.model_copy(update={"deliver_until": None})
+
     def page(
         self,
         *,
@@ -227,6 +258,15 @@ class JobRepository:
             JobRow.status.in_((QUEUED, RUNNING)),
         )
         return int(session.execute(query).scalar_one())
+
+    @staticmethod
+    def forget_params(session: Session, job_id: str, keys: Sequence[str]) -> None:
+        """Drop ``keys`` from the job's params, in ``session`` (a kind's final write or settle
+        hook: the transaction that ends the job, when nothing will run it again)."""
+        params = session.scalar(select(JobRow.params).where(JobRow.id == job_id))
+        if params and any(key in params for key in keys):
+            kept = {key: value for key, value in params.items() if key not in keys}
+            session.execute(update(JobRow).where(JobRow.id == job_id).values(params=kept))
 
     # -- claiming and running ----------------------------------------------------------------
 
@@ -428,12 +468,14 @@ class JobRepository:
         result: dict[str, Any] | None = None,
         error: JobError | None = None,
         in_transaction: Callable[[Session], None] | None = None,
+        deliver_once: DeliverOnce | None = None,
     ) -> bool:
         """Move a running job of ``worker_id`` to a final state; False if it was not ours.
 
         ``in_transaction`` lets a handler's own final writes (rows, events) commit
         atomically with the job's final state; a failed or cancelled job is then
-        settled by its kind's hook, in the same transaction.
+        settled by its kind's hook, in the same transaction. ``deliver_once``: keys of a
+        succeeded job's result kept only until :meth:`deliver` or its ``ttl_s``.
         """
         event_type = {
             JobStatus.SUCCEEDED: JobEvent.SUCCEEDED,
@@ -450,6 +492,9 @@ class JobRepository:
             }
             if error is not None:
                 values.update(_error_columns(error))
+            if deliver_once is not None and result is not None and status == JobStatus.SUCCEEDED:
+                values["result"] = mark(result, deliver_once)
+                values["deliver_until"] = now + timedelta(seconds=deliver_once.ttl_s)
             moved = _changed(
                 session,
                 update(JobRow)
@@ -638,6 +683,19 @@ class JobRepository:
             return [Job.of(row) for row in rows]
 
     # -- retention ---------------------------------------------------------------------------
+
+    def forget_undelivered(self, *, now: datetime, batch_size: int = PRUNE_BATCH) -> int:
+        """Drop the deliver-once values nobody read by their ``deliver_until``; how many jobs."""
+        forgotten = 0
+        while True:
+            with self._database.session() as session:
+                rows = session.scalars(
+                    select(JobRow).where(JobRow.deliver_until < now).limit(batch_size)
+                ).all()
+                for row in rows:
+                    forgotten += _forget_undelivered(session, row)
+            if len(rows) < batch_size:
+                return forgotten
 
     def prune_finished(self, *, finished_before: datetime, batch_size: int = PRUNE_BATCH) -> int:
         """Delete finished jobs that ended before ``finished_before``; returns how many.

@@ -303,5 +303,6 @@ class JobRunner:
             status=JobStatus.SUCCEEDED,
             result=outcome or {},
             in_transaction=final_writes,
+            deliver_once=ctx._deliver_once,
         ):
             ctx.logger.warning("job finished but was no longer ours (re-queued meanwhile)")

@@ -68,7 +68,14 @@ class JobService:
         self.admission.check_room(queue, wanted=wanted)
 
     def get(self, job_id: str) -> Job:
+        """The job as stored (deliver-once keys included, still undelivered): for the code
+        that runs and settles jobs. Readers outside it use :meth:`deliver` or a listing."""
         return self.repository.get(job_id)
+
+    def deliver(self, job_id: str) -> Job:
+        """The job for its waiter or the client polling it: the first read of a finished
+        job gets its deliver-once keys and drops them (:mod:`imajin.jobs.deliver_once`)."""
+        return self.repository.deliver(job_id)
 
     def page(
         self,
@@ -96,10 +103,11 @@ class JobService:
         return self.repository.request_cancel(job_id)
 
     def wait(self, job_id: str, *, timeout_s: float = 60.0, poll_s: float = 0.05) -> Job:
-        """Block until the job finishes (for the CLI and tests); TimeoutError otherwise."""
+        """Block until the job finishes, then :meth:`deliver` it to this waiter (the CLI,
+        a gateway request); TimeoutError otherwise."""
         deadline = time.monotonic() + timeout_s
         while True:
-            job = self.repository.get(job_id)
+            job = self.repository.deliver(job_id)  # the same read as get until it has ended
             if JobStatus(job.status).finished:
                 return job
             if time.monotonic() > deadline:
@@ -113,7 +121,7 @@ class JobService:
         borrows a worker thread for one query), so a long wait holds no thread."""
         deadline = time.monotonic() + timeout_s
         while True:
-            job = await to_thread.run_sync(self.repository.get, job_id)
+            job = await to_thread.run_sync(self.repository.deliver, job_id)
             if JobStatus(job.status).finished:
                 return job
             if time.monotonic() > deadline:

@@ -110,6 +110,9 @@ class JobRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set while the result holds keys delivered once (see imajin.jobs.deliver_once): by
+    # then they are dropped even if nobody has read them; null once they are gone.
+    deliver_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
 
 
 class EventRow(Base):

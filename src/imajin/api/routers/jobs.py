@@ -38,7 +38,8 @@ def list_jobs(
     found, total = jobs.page(
         status=status, kind=kind, group_id=group_id, limit=limit, offset=offset
     )
-    items = [public_job(job, sign=sign) for job in found]
+    # A listing is nobody's delivery: deliver-once keys stay for the job's own reader.
+    items = [public_job(job.without_undelivered(), sign=sign) for job in found]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -46,7 +47,10 @@ def list_jobs(
     "/{job_id}", response_model=JobPublic, dependencies=[ReadAccess], responses=error_responses(404)
 )
 def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
-    return public_job(jobs.get(job_id), sign=sign)
+    """One job. With `gateway.profile.store_feature_text` off, a profile job's `features`
+    and `prompt_used` come to the first read after it ended (within
+    `gateway.profile.unread_features_ttl_s`); later reads get null."""
+    return public_job(jobs.deliver(job_id), sign=sign)
 
 
 @router.delete(
@@ -57,7 +61,7 @@ def get_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
     summary="Cancel a job (queued: at once; running: between steps)",
 )
 def cancel_job(job_id: str, jobs: JobsDep, sign: SignDep) -> JobPublic:
-    return public_job(jobs.cancel(job_id), sign=sign)
+    return public_job(jobs.cancel(job_id).without_undelivered(), sign=sign)
 
 
 @router.get(
