@@ -56,6 +56,11 @@ def bench_model(
     )
     plain.to(warm.device)
     plain.set_progress_bar_config(disable=True)
+    # Inference weights, as the engine loads them: on AVX-512 CPUs weights that may take a
+    # gradient run other kernels, which differ from the frozen ones in the last bit.
+    for component in plain.components.values():
+        if isinstance(component, torch.nn.Module):
+            component.requires_grad_(False)
     class_name, options = PLAIN_SCHEDULERS[model_id]
     plain.scheduler = getattr(diffusers, class_name).from_config(
         plain.scheduler.config, prediction_type="epsilon", **options
