@@ -15,74 +15,39 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Update, delete, func, null, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from imajin.events.models import PREVIEW, JobEvent
 from imajin.events.outbox import record_event
-from imajin.jobs.deliver_once import DeliverOnce, mark, scrub
+from imajin.jobs.deliver_once import DeliverOnce, mark
+from imajin.jobs.dispatch_marks import DispatchMarks
 from imajin.jobs.errors import JobFinished, JobNotFound
+from imajin.jobs.history import JobHistory
+from imajin.jobs.job_reads import JobReads
 from imajin.jobs.models import Job, JobError, JobSpec, JobStatus
+from imajin.jobs.rows import (
+    QUEUED,
+    RUNNING,
+    Settle,
+    changed,
+    drop_previews,
+    error_columns,
+    event_payload,
+)
 from imajin.store.database import Database
-from imajin.store.tables import BatchRow, EventRow, JobRow, utcnow
+from imajin.store.tables import JobRow, utcnow
 
 logger = logging.getLogger(__name__)
 
-RUNNING = JobStatus.RUNNING.value
-QUEUED = JobStatus.QUEUED.value
-FINISHED = tuple(status.value for status in JobStatus if status.finished)
-PRUNE_BATCH = 1000  # rows per delete when pruning history
 
-Settle = Callable[[Session, Job], None]
-"""(session of the final transition, the job as it ended) → settle what depends on it."""
-
-
-def _changed(session: Session, statement: Update) -> int:
-    """Rows an UPDATE changed: 1 means our compare-and-set won."""
-    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
-    return result.rowcount
-
-
-def _drop_previews(session: Session, job_id: str) -> None:
-    session.execute(delete(EventRow).where(EventRow.job_id == job_id, EventRow.type == PREVIEW))
-
-
-def _forget_undelivered(session: Session, row: JobRow) -> int:
-    """Drop the values of ``row``'s deliver-once keys; 1 if this call did it."""
-    return _changed(
-        session,
-        update(JobRow)
-        .where(JobRow.id == row.id, JobRow.deliver_until.is_not(None))
-        .values(result=scrub(row.result), deliver_until=None),
-    )
-
-
-def _payload(row: JobRow, **extra: Any) -> dict[str, Any]:
-    return {
-        "jobId": row.id,
-        "kind": row.kind,
-        "queue": row.queue,
-        "status": row.status,
-        "groupId": row.group_id,
-        "attempt": row.attempts,
-        **extra,
-    }
-
-
-def _error_columns(error: JobError) -> dict[str, Any]:
-    # SQL NULL for no detail (a JSON column would store None as JSON ``null``), as on the
-    # rows written before the column existed.
-    detail = error.detail if error.detail is not None else null()
-    return {"error_code": error.code, "error_message": error.message, "error_detail": detail}
-
-
-class JobRepository:
-    """Job rows and their events in the SQL store."""
+class JobRepository(JobReads, DispatchMarks, JobHistory):
+    """Job rows and their events in the SQL store: every state change here; reading,
+    dispatch marks and retention in the mixins (one module each)."""
 
     def __init__(self, database: Database, *, settle: Settle | None = None) -> None:
         """
@@ -137,127 +102,13 @@ class JobRepository:
             record_event(
                 session,
                 JobEvent.QUEUED,
-                _payload(row, priority=row.priority, queuedAt=now.isoformat()),
+                event_payload(row, priority=row.priority, queuedAt=now.isoformat()),
                 job_id=row.id,
                 subject=row.group_id,
             )
             rows.append(row)
         session.flush()
         return [Job.of(row) for row in rows]
-
-    def active_count(self, session: Session, queue: str) -> int:
-        """Queued plus running jobs in ``queue``."""
-        query = (
-            select(func.count())
-            .select_from(JobRow)
-            .where(JobRow.queue == queue, JobRow.status.in_((QUEUED, RUNNING)))
-        )
-        return int(session.scalar(query) or 0)
-
-    def recent_durations(self, queue: str, *, limit: int = 20) -> list[float]:
-        """Run times in seconds of the latest succeeded jobs of ``queue``."""
-        query = (
-            select(JobRow.started_at, JobRow.finished_at)
-            .where(JobRow.queue == queue, JobRow.status == JobStatus.SUCCEEDED.value)
-            .order_by(JobRow.finished_at.desc())
-            .limit(limit)
-        )
-        with self._database.session() as session:
-            rows = session.execute(query).all()
-        return [(end - start).total_seconds() for start, end in rows if start and end]
-
-    # -- reading -----------------------------------------------------------------------------
-
-    def get(self, job_id: str) -> Job:
-        with self._database.session() as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
-                raise JobNotFound(f"No job with id {job_id!r}.", field="id")
-            return Job.of(row)
-
-    def deliver(self, job_id: str, *, now: datetime | None = None) -> Job:
-        """The job for the reader it is meant for (its waiter, or whoever polls it by id).
-
-        The first read of a succeeded job whose result has deliver-once keys, before its
-        ``deliver_until``, gets them and drops them from the row; a later read, or one past
-        the deadline, gets them null (:mod:`imajin.jobs.deliver_once`). Two readers at
-        the same moment may both get them: delivery is at least once.
-        """
-        with self._database.session() as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
-                raise JobNotFound(f"No job with id {job_id!r}.", field="id")
-            job = Job.of(row)
-            if row.deliver_until is None:
-                return job
-            if (now or utcnow()) >= row.deliver_until:
-                job = job.without_undelivered()
-            _forget_undelivered(session, row)
-            return job.model_copy(update={"deliver_until": None})
-
-    def page(
-        self,
-        *,
-        status: JobStatus | None = None,
-        kind: str | None = None,
-        group_id: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[list[Job], int]:
-        """A page of jobs, newest first, and the total matching."""
-        query = select(JobRow)
-        if status is not None:
-            query = query.where(JobRow.status == status.value)
-        if kind is not None:
-            query = query.where(JobRow.kind == kind)
-        if group_id is not None:
-            query = query.where(JobRow.group_id == group_id)
-        with self._database.session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(
-                query.order_by(JobRow.created_at.desc(), JobRow.id).limit(limit).offset(offset)
-            ).all()
-            return [Job.of(row) for row in rows], int(total)
-
-    def status_counts(self, group_ids: Sequence[str]) -> dict[str, Counter[str]]:
-        """Group id → how many of its jobs are in each status (one grouped query).
-
-        Every id asked for is a key, with an empty counter if it has no jobs.
-        """
-        counts: dict[str, Counter[str]] = {group_id: Counter() for group_id in group_ids}
-        if not group_ids:
-            return counts
-        query = (
-            select(JobRow.group_id, JobRow.status, func.count())
-            .where(JobRow.group_id.in_(group_ids))
-            .group_by(JobRow.group_id, JobRow.status)
-        )
-        with self._database.session() as session:
-            for group_id, status, count in session.execute(query):
-                counts[str(group_id)][str(status)] = int(count)
-        return counts
-
-    def in_groups(self, group_ids: Sequence[str], *, status: JobStatus | None = None) -> list[Job]:
-        """Every job of the groups (of ``status``, if given), oldest first."""
-        if not group_ids:
-            return []
-        query = select(JobRow).where(JobRow.group_id.in_(group_ids))
-        if status is not None:
-            query = query.where(JobRow.status == status.value)
-        with self._database.session() as session:
-            rows = session.scalars(query.order_by(JobRow.created_at, JobRow.id)).all()
-            return [Job.of(row) for row in rows]
-
-    @staticmethod
-    def unfinished_in_group(session: Session, group_id: str, *, excluding: str) -> int:
-        """How many jobs of the group other than ``excluding`` are queued or running, read in
-        ``session`` (a settle hook's: the transaction that ends ``excluding``)."""
-        query = select(func.count()).where(
-            JobRow.group_id == group_id,
-            JobRow.id != excluding,
-            JobRow.status.in_((QUEUED, RUNNING)),
-        )
-        return int(session.execute(query).scalar_one())
 
     @staticmethod
     def forget_params(session: Session, job_id: str, keys: Sequence[str]) -> None:
@@ -346,7 +197,7 @@ class JobRepository:
 
     def _start(self, session: Session, job_id: str, worker_id: str) -> Job | None:
         now = utcnow()
-        moved = _changed(
+        moved = changed(
             session,
             update(JobRow)
             .where(JobRow.id == job_id, JobRow.status == QUEUED)
@@ -368,7 +219,9 @@ class JobRepository:
             session,
             JobEvent.STARTED,
             # The attempt this claim is about to make (counted when its handler starts).
-            _payload(row, workerId=worker_id, startedAt=now.isoformat(), attempt=row.attempts + 1),
+            event_payload(
+                row, workerId=worker_id, startedAt=now.isoformat(), attempt=row.attempts + 1
+            ),
             job_id=row.id,
             subject=row.group_id,
         )
@@ -382,7 +235,7 @@ class JobRepository:
         job is no longer this worker's.
         """
         with self._database.session() as session:
-            moved = _changed(
+            moved = changed(
                 session,
                 update(JobRow)
                 .where(JobRow.id == job_id, JobRow.worker_id == worker_id, JobRow.status == RUNNING)
@@ -397,7 +250,7 @@ class JobRepository:
         if not job_ids:
             return
         with self._database.session() as session:
-            _changed(
+            changed(
                 session,
                 update(JobRow)
                 .where(
@@ -442,7 +295,7 @@ class JobRepository:
             record_event(
                 session,
                 JobEvent.PROGRESS,
-                _payload(row, step=step, total=total, message=message, **(extra or {})),
+                event_payload(row, step=step, total=total, message=message, **(extra or {})),
                 job_id=job_id,
                 subject=row.group_id,
             )
@@ -454,9 +307,9 @@ class JobRepository:
             row = session.get(JobRow, job_id)
             if row is None or row.status != RUNNING or row.worker_id != worker_id:
                 return
-            _drop_previews(session, job_id)
+            drop_previews(session, job_id)
             record_event(
-                session, PREVIEW, _payload(row, **fields), job_id=job_id, subject=row.group_id
+                session, PREVIEW, event_payload(row, **fields), job_id=job_id, subject=row.group_id
             )
 
     def finish(
@@ -491,11 +344,11 @@ class JobRepository:
                 "result": result,
             }
             if error is not None:
-                values.update(_error_columns(error))
+                values.update(error_columns(error))
             if deliver_once is not None and result is not None and status == JobStatus.SUCCEEDED:
                 values["result"] = mark(result, deliver_once)
                 values["deliver_until"] = now + timedelta(seconds=deliver_once.ttl_s)
-            moved = _changed(
+            moved = changed(
                 session,
                 update(JobRow)
                 .where(
@@ -515,9 +368,13 @@ class JobRepository:
             if error is not None:
                 extra["error"] = error.model_dump(mode="json")
             record_event(
-                session, event_type, _payload(row, **extra), job_id=job_id, subject=row.group_id
+                session,
+                event_type,
+                event_payload(row, **extra),
+                job_id=job_id,
+                subject=row.group_id,
             )
-            _drop_previews(session, job_id)  # the result replaces them
+            drop_previews(session, job_id)  # the result replaces them
             if in_transaction is not None:
                 in_transaction(session)
             self._settled(session, row)
@@ -538,7 +395,7 @@ class JobRepository:
                 raise JobNotFound(f"No job with id {job_id!r}.", field="id")
             now = utcnow()
             if row.status == QUEUED:
-                _changed(
+                changed(
                     session,
                     update(JobRow)
                     .where(JobRow.id == job_id, JobRow.status == QUEUED)
@@ -554,7 +411,7 @@ class JobRepository:
                     record_event(
                         session,
                         JobEvent.CANCELLED,
-                        _payload(row, finishedAt=now.isoformat()),
+                        event_payload(row, finishedAt=now.isoformat()),
                         job_id=job_id,
                         subject=row.group_id,
                     )
@@ -594,7 +451,7 @@ class JobRepository:
             JobRow.id == row.id, JobRow.status == RUNNING, JobRow.worker_id == previous_worker
         )
         if row.attempts < row.max_attempts and not row.cancel_requested:
-            moved = _changed(
+            moved = changed(
                 session,
                 base.values(
                     status=QUEUED,
@@ -613,10 +470,10 @@ class JobRepository:
             )
             status = JobStatus.CANCELLED if row.cancel_requested else JobStatus.FAILED
             lost = JobError(code="worker_lost", message=reason)
-            moved = _changed(
+            moved = changed(
                 session,
                 base.values(
-                    status=status.value, finished_at=now, updated_at=now, **_error_columns(lost)
+                    status=status.value, finished_at=now, updated_at=now, **error_columns(lost)
                 ),
             )
             event_type = JobEvent.CANCELLED if row.cancel_requested else JobEvent.FAILED
@@ -625,106 +482,7 @@ class JobRepository:
             return None
         session.refresh(row)
         record_event(
-            session, event_type, _payload(row, **extra), job_id=row.id, subject=row.group_id
+            session, event_type, event_payload(row, **extra), job_id=row.id, subject=row.group_id
         )
-        _drop_previews(session, row.id)  # a lost worker's last picture is stale
+        drop_previews(session, row.id)  # a lost worker's last picture is stale
         return Job.of(row) if event_type == JobEvent.REQUEUED else self._settled(session, row)
-
-    # -- dispatch bookkeeping (Celery) -------------------------------------------------------
-
-    def claim_dispatch(self, job_id: str) -> bool:
-        """Take the right to send ``job_id`` to the broker; False if another sender has it."""
-        with self._database.session() as session:
-            return (
-                _changed(
-                    session,
-                    update(JobRow)
-                    .where(
-                        JobRow.id == job_id,
-                        JobRow.status == QUEUED,
-                        JobRow.dispatched_at.is_(None),
-                    )
-                    .values(dispatched_at=utcnow()),
-                )
-                == 1
-            )
-
-    def release_dispatch(self, job_id: str) -> None:
-        """The send failed: let the pump try again."""
-        with self._database.session() as session:
-            session.execute(update(JobRow).where(JobRow.id == job_id).values(dispatched_at=None))
-
-    def undispatched(
-        self,
-        *,
-        limit: int = 100,
-        held_kinds: Sequence[str] = (),
-        requeued_before: datetime | None = None,
-    ) -> list[Job]:
-        """Queued jobs not handed to the broker (it was down, or they were re-queued).
-
-        Jobs of ``held_kinds`` re-queued after ``requeued_before`` are left out: their first
-        message (with its payload) is still the broker's to re-deliver.
-        """
-        query = select(JobRow).where(JobRow.status == QUEUED, JobRow.dispatched_at.is_(None))
-        if held_kinds and requeued_before is not None:
-            # A queued job that has started was re-queued, and its updated_at says when.
-            query = query.where(
-                or_(
-                    JobRow.kind.not_in(held_kinds),
-                    JobRow.started_at.is_(None),
-                    JobRow.updated_at <= requeued_before,
-                )
-            )
-        with self._database.session() as session:
-            rows = session.scalars(
-                query.order_by(JobRow.priority.desc(), JobRow.created_at).limit(limit)
-            ).all()
-            return [Job.of(row) for row in rows]
-
-    # -- retention ---------------------------------------------------------------------------
-
-    def forget_undelivered(self, *, now: datetime, batch_size: int = PRUNE_BATCH) -> int:
-        """Drop the deliver-once values nobody read by their ``deliver_until``; how many jobs."""
-        forgotten = 0
-        while True:
-            with self._database.session() as session:
-                rows = session.scalars(
-                    select(JobRow).where(JobRow.deliver_until < now).limit(batch_size)
-                ).all()
-                for row in rows:
-                    forgotten += _forget_undelivered(session, row)
-            if len(rows) < batch_size:
-                return forgotten
-
-    def prune_finished(self, *, finished_before: datetime, batch_size: int = PRUNE_BATCH) -> int:
-        """Delete finished jobs that ended before ``finished_before``; returns how many.
-
-        Queued and running jobs are never touched, nor the jobs of a studio batch that
-        still exists (a batch's counts and images are read from its jobs). Deletes go
-        in batches of ``batch_size`` ids, so a large backlog never holds a long lock.
-        """
-        kept_groups = select(BatchRow.id)
-        removable = (
-            select(JobRow.id)
-            .where(
-                JobRow.status.in_(FINISHED),
-                JobRow.finished_at.is_not(None),
-                JobRow.finished_at < finished_before,
-                (JobRow.group_id.is_(None)) | (JobRow.group_id.not_in(kept_groups)),
-            )
-            .limit(batch_size)
-        )
-        removed = 0
-        while True:
-            with self._database.session() as session:
-                ids = list(session.scalars(removable))
-                if ids:
-                    # Status again in the DELETE: a job re-queued meanwhile is not removed.
-                    statement = delete(JobRow).where(
-                        JobRow.id.in_(ids), JobRow.status.in_(FINISHED)
-                    )
-                    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
-                    removed += result.rowcount
-            if len(ids) < batch_size:
-                return removed
